@@ -1,0 +1,42 @@
+# byoc.secure_trunk: every entry point sets itself up (scripts/setup.sh is idempotent).
+SHELL := /bin/bash
+VENV := $(CURDIR)/.venv
+BIN := $(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_COLLECTIONS_PATH := $(CURDIR)/.collections
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+REGION ?= euc2
+DEMO_DEST ?= $(CURDIR)/demo-out
+
+.PHONY: setup test unit lint build demo bench clean
+.DEFAULT_GOAL := test
+
+setup:
+	@scripts/setup.sh
+
+## test: every test and check (CI runs this)
+test: setup lint build unit
+
+unit: setup
+	$(BIN)/pytest -n auto tests
+
+lint: setup
+	$(BIN)/ruff check plugins tests scripts
+	$(BIN)/ansible-lint --offline --profile production
+
+build: setup
+	@rm -rf build && mkdir -p build
+	$(BIN)/ansible-galaxy collection build --force --output-path build . >/dev/null
+	@scripts/check-tarball.sh build/byoc-secure_trunk-*.tar.gz
+
+## demo: the main job on the built-in lab
+demo: setup
+	$(BIN)/ansible-playbook playbooks/trust_plan.yml -e secure_trunk_region=$(REGION) -e secure_trunk_roots_dest=$(DEMO_DEST)/$(REGION)
+
+bench: setup
+	@echo "benchmarks: see docs/benchmarks.md"
+
+clean:
+	rm -rf build demo-out tests/output .pytest_cache .ruff_cache
+
+-include mk/*.mk

@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Idempotent set-up for a fresh Debian 12 machine (root): apt packages, the
+# project venv with pinned Python packages, and the collection on its path.
+# Re-running it does nothing once everything is in place.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+APT_PACKAGES=(${APT_PACKAGES:-openssl ca-certificates python3 python3-cryptography python3-venv})
+missing=()
+for pkg in "${APT_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "setup: installing apt packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+PYTHON=${PYTHON:-python3}
+REQS=(requirements-dev.txt)
+stamp=.venv/.requirements.sha256
+want=$(cat "${REQS[@]}" | sha256sum | cut -d' ' -f1)
+if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
+  echo "setup: installing pinned Python packages into .venv"
+  [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
+  .venv/bin/pip install -q --disable-pip-version-check $(printf -- '-r %s ' "${REQS[@]}")
+  echo "$want" > "$stamp"
+fi
+
+# The collection is used from the work tree: .collections/ansible_collections/byoc/secure_trunk -> .
+mkdir -p .collections/ansible_collections/byoc
+ln -sfn ../../.. .collections/ansible_collections/byoc/secure_trunk
