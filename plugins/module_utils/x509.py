@@ -58,7 +58,7 @@ def load_certificates(data: bytes, label: str = "certificate data") -> List["x50
             label,
             "is not a readable X.509 certificate (PEM or DER): %s" % exc,
             "supply the certificate itself, base64 PEM between BEGIN/END CERTIFICATE lines or binary DER",
-        )
+        ) from None
 
 
 def der_bytes(cert) -> bytes:
