@@ -2,6 +2,7 @@
 
 import pytest
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.byoc.secure_trunk.plugins.filter import openssl_ciphers, sip_uri, subject_hash
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.roots import bundled

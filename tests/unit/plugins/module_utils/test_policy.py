@@ -5,6 +5,7 @@ import re
 import ssl
 
 import pytest
+
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy, x509
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError
 

@@ -3,6 +3,7 @@
 import os
 
 import pytest
+
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy, roots, x509
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import (
     CertificateError,

@@ -1,6 +1,7 @@
 """TGRP request-URIs (R12, R13)."""
 
 import pytest
+
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.sip_uri import check_hostname, tgrp_uri
 

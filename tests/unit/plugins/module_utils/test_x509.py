@@ -5,13 +5,14 @@ import glob
 import subprocess
 
 import pytest
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import CertificateError
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.name import _ASN1Type
 from cryptography.x509.oid import NameOID
+
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import CertificateError
 
 DEBIAN_ROOTS = sorted(glob.glob("/usr/share/ca-certificates/mozilla/*.crt"))
 
