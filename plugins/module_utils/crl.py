@@ -1,0 +1,207 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to byoc.secure_trunk
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Revocation by CRL (R11): fetch over HTTP, verify against the issuer, look the serial up.
+
+One ``CrlCache`` per call: every CRL URL is fetched at most once, however many
+endpoints (validated concurrently in threads) share it.
+"""
+
+from __future__ import annotations
+
+import datetime
+import threading
+import urllib.error
+import urllib.request
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.chain import Finding, cn_of
+
+try:
+    from cryptography import x509
+except ImportError:  # reported by the module through x509.HAS_CRYPTOGRAPHY
+    pass
+
+MODES = ("none", "soft", "hard")
+MAX_CRL_BYTES = 20 * 1024 * 1024
+CLOCK_SKEW = datetime.timedelta(minutes=5)
+
+Fetcher = Callable[[str, float], bytes]  # (url, timeout) -> body; raises OSError/ValueError
+
+
+def http_fetch(url: str, timeout: float) -> bytes:
+    """GET ``url`` (http or https) and return the body, at most MAX_CRL_BYTES."""
+    request = urllib.request.Request(url, headers={"User-Agent": "byoc.secure_trunk tls_validate"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked by caller)
+        body = response.read(MAX_CRL_BYTES + 1)
+    if len(body) > MAX_CRL_BYTES:
+        raise ValueError("larger than %d bytes" % MAX_CRL_BYTES)
+    return body
+
+
+def _aware(value: Optional[datetime.datetime]) -> Optional[datetime.datetime]:
+    if value is None:
+        return None
+    return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
+
+
+def crl_last_update(crl) -> datetime.datetime:
+    return _aware(getattr(crl, "last_update_utc", None) or crl.last_update)
+
+
+def crl_next_update(crl) -> Optional[datetime.datetime]:
+    return _aware(getattr(crl, "next_update_utc", None) or crl.next_update)
+
+
+def revocation_date(entry) -> datetime.datetime:
+    return _aware(getattr(entry, "revocation_date_utc", None) or entry.revocation_date)
+
+
+def load_crl(data: bytes):
+    """A CRL in DER or PEM -> ``x509.CertificateRevocationList``; ValueError if neither."""
+    if b"-----BEGIN X509 CRL-----" in data:
+        return x509.load_pem_x509_crl(data)
+    return x509.load_der_x509_crl(data)
+
+
+@dataclass
+class _Entry:
+    done: threading.Event = field(default_factory=threading.Event)
+    crl: object = None
+    error: str = ""
+
+
+class CrlCache:
+    """Fetches each URL once per instance, safely from many threads."""
+
+    def __init__(self, timeout: float = 10.0, fetcher: Optional[Fetcher] = None) -> None:
+        self.timeout = timeout
+        self.fetcher = fetcher or http_fetch
+        self._lock = threading.Lock()
+        self._entries: Dict[str, _Entry] = {}
+        self.fetches: List[str] = []  # URLs actually fetched, in order (for the result and tests)
+
+    def get(self, url: str) -> Tuple[object, str]:
+        """(crl, "") or (None, why it could not be had)."""
+        with self._lock:
+            entry = self._entries.get(url)
+            owner = entry is None
+            if owner:
+                entry = self._entries[url] = _Entry()
+                self.fetches.append(url)
+        if owner:
+            try:
+                entry.crl = load_crl(self.fetcher(url, self.timeout))
+            except urllib.error.HTTPError as exc:
+                entry.error = "HTTP %s %s" % (exc.code, exc.reason)
+            except urllib.error.URLError as exc:
+                entry.error = "unreachable: %s" % (exc.reason,)
+            except (OSError, ValueError) as exc:
+                entry.error = "%s" % (exc or type(exc).__name__)
+            finally:
+                entry.done.set()
+        else:
+            entry.done.wait()
+        return entry.crl, entry.error
+
+
+def distribution_urls(cert) -> List[str]:
+    """The CRL distribution point URIs of ``cert`` (any scheme), in order."""
+    try:
+        points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
+    except x509.ExtensionNotFound:
+        return []
+    urls = []
+    for point in points:
+        for name in point.full_name or ():
+            if isinstance(name, x509.UniformResourceIdentifier):
+                urls.append(name.value)
+    return urls
+
+
+def _check_one(cert, issuer, cache: CrlCache, now: datetime.datetime) -> dict:
+    """Status of one certificate against its issuer's CRL: good, revoked or unknown (with why)."""
+    urls = distribution_urls(cert)
+    status = {"subject": cert.subject.rfc4514_string(), "urls": urls, "url": None, "status": "unknown",
+              "detail": "", "next_update": None, "revoked_on": None}
+    if not urls:
+        status["detail"] = "no CRL distribution point"
+        return status
+    problems = []
+    for url in urls:
+        if not url.lower().startswith(("http://", "https://")):
+            problems.append("%s: only http(s) CRLs are fetched" % url)
+            continue
+        crl, error = cache.get(url)
+        if crl is None:
+            problems.append("%s: %s" % (url, error))
+            continue
+        if crl.issuer != issuer.subject:
+            problems.append("%s: the CRL is issued by %s, not by %s" % (url, crl.issuer.rfc4514_string(),
+                                                                      issuer.subject.rfc4514_string()))
+            continue
+        if not crl.is_signature_valid(issuer.public_key()):
+            problems.append("%s: the CRL signature does not verify with the key of %s" % (url, cn_of(issuer)))
+            continue
+        last, nxt = crl_last_update(crl), crl_next_update(crl)
+        if last - CLOCK_SKEW > now:
+            problems.append("%s: the CRL is dated in the future (thisUpdate %s)" % (url, last.isoformat()))
+            continue
+        if nxt is not None and nxt < now:
+            problems.append("%s: the CRL is stale (nextUpdate %s passed)" % (url, nxt.strftime("%Y-%m-%d %H:%M")))
+            continue
+        status.update(url=url, next_update=nxt.strftime("%Y-%m-%dT%H:%M:%SZ") if nxt else None)
+        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+        if entry is None:
+            status.update(status="good", detail="not listed in the CRL")
+        else:
+            when = revocation_date(entry)
+            status.update(status="revoked", revoked_on=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                          detail="revoked on %s" % when.strftime("%Y-%m-%d"))
+        return status
+    status["detail"] = "; ".join(problems)
+    return status
+
+
+def check_revocation(path: Sequence, anchor, cache: CrlCache, mode: str = "soft",
+                     now: Optional[datetime.datetime] = None) -> Tuple[List[dict], List[Finding]]:
+    """Check every certificate of ``path`` (leaf first) that has an issuer in the path.
+
+    ``mode``: ``none`` checks nothing; ``soft`` fails on a revoked certificate and warns when
+    a CRL cannot be checked; ``hard`` also fails when a CRL cannot be checked.
+    """
+    if mode == "none":
+        return [], []
+    now = now or datetime.datetime.now(datetime.timezone.utc)
+    statuses: List[dict] = []
+    findings: List[Finding] = []
+    for index, cert in enumerate(path):
+        if anchor is not None and cert is anchor:
+            break
+        if index + 1 < len(path):
+            status = _check_one(cert, path[index + 1], cache, now)
+        else:  # the path broke here: its issuer is unknown, so no CRL signature can be verified
+            status = {"subject": cert.subject.rfc4514_string(), "urls": distribution_urls(cert), "url": None,
+                      "status": "unknown", "detail": "its issuer is not available to verify a CRL with",
+                      "next_update": None, "revoked_on": None}
+        statuses.append(status)
+        obj = ("leaf " if index == 0 else "") + cn_of(cert)
+        if status["status"] == "revoked":
+            findings.append(Finding("revocation", "fail", obj, "certificate was revoked on %s (CRL %s)"
+                                    % (status["revoked_on"][:10], status["url"]),
+                                    "replace it with a newly issued certificate"))
+        elif status["status"] == "unknown":
+            level = "fail" if mode == "hard" else "warn"
+            if index + 1 == len(path):
+                fix = "complete the chain first (see the chain check)"
+            elif not status["urls"]:
+                fix = ("use a certificate whose issuer publishes a CRL (R11)" if mode == "hard"
+                       else "its revocation cannot be checked (R11)")
+            elif mode == "hard":
+                fix = "make the CRL reachable from this host, or use revocation: soft"
+            else:
+                fix = "make the CRL reachable from this host to check revocation"
+            findings.append(Finding("revocation", level, obj, "revocation could not be checked: %s"
+                                    % status["detail"], fix))
+    return statuses, findings
