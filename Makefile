@@ -23,6 +23,7 @@ unit: setup
 lint: setup
 	$(BIN)/ruff check plugins tests scripts
 	$(BIN)/ansible-lint --offline --profile production
+	$(BIN)/antsibull-changelog lint
 
 build: setup
 	@rm -rf build && mkdir -p build
