@@ -203,6 +203,9 @@ def check_ca_links(report: ChainReport) -> None:
 
 
 def check_extra_sent(report: ChainReport) -> None:
+    """Certificates sent beside a complete path (a broken path is reported once, by build_path)."""
+    if report.anchor is None:
+        return
     used = {x509u.der_bytes(c) for c in report.path}
     for cert in report.sent[1:]:
         if x509u.der_bytes(cert) not in used:
