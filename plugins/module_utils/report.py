@@ -1,0 +1,119 @@
+# -*- coding: utf-8 -*-
+# Copyright: contributors to byoc.secure_trunk
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Validation reports: a table a person reads at a glance, JSON, and JUnit XML.
+
+Input is what ``byoc.secure_trunk.tls_validate`` returns (registered
+results), optionally labelled ``{"name": ..., "result": ...}``; nothing here
+connects anywhere or imports Ansible.
+"""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Iterable, List, Tuple
+
+COLUMNS = ("endpoint", "protocol", "cipher", "group", "matched root", "days", "verdict")
+
+
+def _labelled(results) -> List[Tuple[str, dict]]:
+    out = []
+    for index, item in enumerate(results or []):
+        if isinstance(item, dict) and "result" in item and "endpoints" not in item:
+            out.append((str(item.get("name") or "validation %d" % (index + 1)), item["result"] or {}))
+        else:
+            out.append(("validation %d" % (index + 1), item or {}))
+    return out
+
+
+def _verdict(endpoint: dict) -> str:
+    if not endpoint.get("ok"):
+        return "FAIL"
+    return "WARN" if endpoint.get("warnings") else "PASS"
+
+
+def rows(results) -> List[dict]:
+    """One row per endpoint of every validation."""
+    table = []
+    for name, result in _labelled(results):
+        for ep in result.get("endpoints") or []:
+            root = ep.get("matched_root") or {}
+            days = ep.get("days_remaining")
+            table.append({
+                "validation": name,
+                "endpoint": ep.get("endpoint") or "?",
+                "protocol": ep.get("protocol") or "-",
+                "cipher": ep.get("cipher_iana") or ep.get("cipher") or "-",
+                "group": ep.get("group") or "-",
+                "matched root": root.get("name") or "-",
+                "days": "-" if days is None else str(days),
+                "verdict": _verdict(ep),
+            })
+    return table
+
+
+def defects(results) -> List[str]:
+    """Every failure, then every warning, one line each: endpoint, object, defect, fix."""
+    lines = []
+    for level in ("failures", "warnings"):
+        for _, result in _labelled(results):
+            for ep in result.get("endpoints") or []:
+                for item in ep.get(level) or []:
+                    tag = "FAIL" if level == "failures" else "WARN"
+                    lines.append("%s %s" % (tag, item.get("msg") or "%s: %s: %s; %s" % (
+                        ep.get("endpoint"), item.get("object"), item.get("defect"), item.get("fix"))))
+    return lines
+
+
+def summary_lines(results) -> List[str]:
+    """A fixed-width table, then the defects with their fixes."""
+    table = rows(results)
+    widths = {c: max([len(c)] + [len(r[c]) for r in table]) for c in COLUMNS}
+    line = lambda values: "  ".join(v.ljust(widths[c]) for c, v in zip(COLUMNS, values)).rstrip()  # noqa: E731
+    out = [line([c.upper() for c in COLUMNS]), line(["-" * widths[c] for c in COLUMNS])]
+    out += [line([r[c] for c in COLUMNS]) for r in table]
+    failed = sum(1 for r in table if r["verdict"] == "FAIL")
+    out.append("%d endpoint(s), %d passed, %d failed" % (len(table), len(table) - failed, failed))
+    return out + defects(results)
+
+
+def json_report(results) -> str:
+    doc = [{"name": name, "ok": all(ep.get("ok") for ep in result.get("endpoints") or []),
+            "endpoints": result.get("endpoints") or [], "failures": result.get("failures") or [],
+            "trust": result.get("trust")} for name, result in _labelled(results)]
+    return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"
+
+
+def junit_xml(results) -> str:
+    """JUnit XML: a test suite per validation, a test case per endpoint and check."""
+    suites = ET.Element("testsuites", name="byoc.secure_trunk validation")
+    total = fails = 0
+    for name, result in _labelled(results):
+        suite = ET.SubElement(suites, "testsuite", name=name)
+        s_total = s_fail = 0
+        for ep in result.get("endpoints") or []:
+            by_check = {}
+            for item in ep.get("failures") or []:
+                by_check.setdefault(item.get("check") or "check", []).append(item)
+            for check, status in sorted((ep.get("checks") or {"validation": "fail" if not ep.get("ok") else "pass"})
+                                        .items()):
+                case = ET.SubElement(suite, "testcase", classname=ep.get("endpoint") or "?", name=check)
+                s_total += 1
+                if status == "fail":
+                    s_fail += 1
+                    items = by_check.get(check) or [{"msg": "%s failed" % check}]
+                    failure = ET.SubElement(case, "failure", message=items[0].get("msg") or check, type=check)
+                    failure.text = "\n".join(i.get("msg") or "" for i in items)
+                elif status == "skipped":
+                    ET.SubElement(case, "skipped")
+        suite.set("tests", str(s_total))
+        suite.set("failures", str(s_fail))
+        total, fails = total + s_total, fails + s_fail
+    suites.set("tests", str(total))
+    suites.set("failures", str(fails))
+    return ET.tostring(suites, encoding="unicode") + "\n"
+
+
+def all_ok(results: Iterable) -> bool:
+    return all(r["verdict"] != "FAIL" for r in rows(results))
