@@ -34,8 +34,10 @@ build: setup
 demo: setup
 	$(BIN)/ansible-playbook playbooks/trust_plan.yml -e secure_trunk_region=$(REGION) -e secure_trunk_roots_dest=$(DEMO_DEST)/$(REGION)
 
+## bench: every benchmarks/bench_*.py; each prints its figures (recorded in docs/benchmarks.md)
 bench: setup
-	@echo "benchmarks: see docs/benchmarks.md"
+	@if [ -f requirements-bench.txt ]; then $(BIN)/pip install -q --disable-pip-version-check -r requirements-bench.txt; fi
+	@set -e; for b in benchmarks/bench_*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b"; done
 
 clean:
 	rm -rf build demo-out tests/output .pytest_cache .ruff_cache
