@@ -292,8 +292,15 @@ class GenesysClient:
 
     # -- API
     def url_for(self, path_or_uri: str) -> str:
-        """A path (``/api/v2/...``) or a same-origin absolute URI -> absolute URL."""
-        url = urllib.parse.urljoin(self.api_base_url + "/", path_or_uri)
+        """A path (``/api/v2/...``) or a same-origin absolute URI -> absolute URL.
+
+        A path is appended to the base URL, so a mirror with a path prefix keeps it
+        (``https://mirror/genesys`` + ``/api/v2/...``).
+        """
+        if path_or_uri.startswith("/"):
+            url = self.api_base_url + path_or_uri
+        else:
+            url = urllib.parse.urljoin(self.api_base_url + "/", path_or_uri)
         if _origin(url) != _origin(self.api_base_url):
             raise self._fail(path_or_uri, "points outside %s" % _origin(self.api_base_url),
                              "the bearer token is only sent to the API host; check api_base_url")

@@ -273,3 +273,12 @@ def test_unreachable_host():
     with pytest.raises(TransportError) as caught:
         api.token()
     assert "no answer" in str(caught.value) and "DNS" in caught.value.fix
+
+
+@pytest.mark.parametrize("base, path, expected", [
+    (API, CA_PATH, API + CA_PATH),
+    ("https://mirror.test/genesys/", CA_PATH, "https://mirror.test/genesys" + CA_PATH),
+    ("https://mirror.test/genesys", "https://mirror.test/genesys/x?pageNumber=2", "https://mirror.test/genesys/x?pageNumber=2"),
+], ids=["plain", "path-prefix-kept", "absolute-same-origin"])
+def test_url_for(base, path, expected):
+    assert GenesysClient(base, LOGIN, "i", "s", Scripted()).url_for(path) == expected
