@@ -282,3 +282,23 @@ def test_unreachable_host():
 ], ids=["plain", "path-prefix-kept", "absolute-same-origin"])
 def test_url_for(base, path, expected):
     assert GenesysClient(base, LOGIN, "i", "s", Scripted()).url_for(path) == expected
+
+
+def test_standin_paging_by_page_count_only(tmp_path):
+    from support import pki
+
+    cas = [authority(pki.make_root("CA %d" % n, fresh_key=n > 0)) for n in range(3)]
+    with GenesysStandIn(tmp_path, cas, page_size=1, next_uri=False) as api:
+        entities, pages = stdlib_client(api, ca_path=api.ca_file).list_entities(CA_PATH)
+        assert pages == 3 and [e["name"] for e in entities] == ["CA 0", "CA 1", "CA 2"]
+        assert [path for _, path, _ in api.requests_to(CA_PATH)][1:] == [
+            CA_PATH + "?pageNumber=2&pageSize=1", CA_PATH + "?pageNumber=3&pageSize=1"]
+
+
+def test_standin_expired_token_is_replaced(standin):
+    api = stdlib_client(standin, ca_path=standin.ca_file)
+    first = api.token()
+    standin.revoke_tokens()
+    api.list_entities(CA_PATH)
+    assert len(standin.issued_tokens) == 2 and api.token() != first
+    assert [status for _, _, status in standin.requests_to(CA_PATH)] == [401, 200]
