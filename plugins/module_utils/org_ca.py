@@ -50,6 +50,7 @@ CA_PATH = "/api/v2/telephony/providers/edges/certificateauthorities"
 ENV_CLIENT_ID = "GENESYSCLOUD_OAUTHCLIENT_ID"
 ENV_CLIENT_SECRET = "GENESYSCLOUD_OAUTHCLIENT_SECRET"
 ENV_REGION = "GENESYSCLOUD_REGION"
+EXPIRY_WARNING_DAYS = 30
 MANAGED = "MANAGED"
 SIP = "SIP"
 _UNUSABLE_STATES = ("inactive", "deleted")
@@ -76,6 +77,7 @@ class OrgCA:
     def pem(self) -> bytes:
         """What goes into ``dest``: a short comment, then every certificate as PEM."""
         name = (self.authority or {}).get("name") or x509.display_name(self.cert.subject)
+        name = " ".join(str(name).split())  # one comment line, whatever the API sends
         head = "# Genesys Cloud organisation certificate authority: %s\n# SHA-256 %s\n" % (
             name, x509.sha256_hex(x509.der_bytes(self.cert)))
         return (head + "".join(x509.pem_text(c) for c in self.certs)).encode("utf-8")
@@ -135,8 +137,21 @@ def load_checked(data, label: str, now: Optional[datetime.datetime] = None) -> l
     return certs
 
 
+def expiry_warnings(certs, label: str, now: Optional[datetime.datetime] = None) -> List[str]:
+    """A warning for each certificate that ends within EXPIRY_WARNING_DAYS."""
+    found = []
+    for cert in certs:
+        days = x509.days_until(x509.not_after(cert), now)
+        if days < EXPIRY_WARNING_DAYS:
+            found.append("%s (%s): expires in %d days, on %s; Genesys renews managed authorities: run this again "
+                         "after the renewal so the Edges' new certificates are trusted" % (
+                             label, cert.subject.rfc4514_string(), days, x509.not_after(cert).strftime("%Y-%m-%d")))
+    return found
+
+
 def from_bytes(data, label: str, source: str, now: Optional[datetime.datetime] = None) -> OrgCA:
-    return OrgCA(load_checked(data, label, now), source, label)
+    certs = load_checked(data, label, now)
+    return OrgCA(certs, source, label, warnings=expiry_warnings(certs, label, now))
 
 
 # ------------------------------------------------------------- selection
@@ -217,6 +232,7 @@ def from_api(client, name: Optional[str] = None, now: Optional[datetime.datetime
     entities, pages = client.list_entities(CA_PATH)
     url = client.url_for(CA_PATH)
     entity, certs, warnings = choose(entities, url, name, now)
+    warnings += expiry_warnings(certs, _entity_label(entity, url), now)
     return OrgCA(certs, "api", url, _describe_entity(entity), warnings, pages)
 
 

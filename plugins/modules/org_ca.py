@@ -301,6 +301,9 @@ def _obtain(module):
 
 def _write(module, dest, data):
     """Atomic replace of dest; returns (changed, diff, backup_file)."""
+    if os.path.isdir(dest):
+        module.fail_json(msg="dest %s: is a directory; give the path of the PEM file to write, e.g. %s" % (
+            dest, os.path.join(dest, "org-ca.pem")))
     before = None
     if os.path.isfile(dest):
         with open(dest, "rb") as handle:

@@ -249,3 +249,8 @@ def test_secrets_stay_out_of_ansible_runner_artifacts(api, tmp_path, monkeypatch
             assert not any(token in text for token in api.issued_tokens), name
             checked += 1
     assert checked > 3  # events, stdout, command, status, rc ... were looked at
+
+
+def test_dest_that_is_a_directory(tmp_path):
+    rc, task = install(tmp_path, content=ORG_CA.pem.decode())
+    assert rc != 0 and "is a directory" in task["msg"] and str(tmp_path / "org-ca.pem") in task["msg"]

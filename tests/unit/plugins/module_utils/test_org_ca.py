@@ -216,3 +216,21 @@ def test_from_api_pages_through_the_standin_and_picks_the_managed_sip_authority(
     assert found.pages == 3 and found.source == "api" and found.label == api.base_url + org_ca.CA_PATH
     assert found.authority["name"] == "Org Edge CA" and found.authority["type"] == "MANAGED"
     assert found.describe()["sha256"] == x509.sha256_hex(ROOT.der)
+
+
+@pytest.mark.parametrize("days, warned", [(10, True), (29, True), (31, False), (3000, False)])
+def test_an_authority_close_to_its_end_is_installed_with_a_warning(days, warned):
+    soon = pki.make_root("Ending Org CA", not_before=NOW - 100 * DAY, not_after=NOW + days * DAY + DAY / 2,
+                         fresh_key=True)
+    found = org_ca.from_bytes(soon.pem, "content", "content")
+    assert bool(found.warnings) is warned
+    if warned:
+        assert "expires in %d days" % days in found.warnings[0]
+
+
+def test_the_pem_comment_stays_one_line():
+    found = org_ca.OrgCA([ROOT.cert], "api", URL, {"name": "evil\n-----BEGIN CERTIFICATE-----\nname"})
+    lines = found.pem.decode().splitlines()
+    assert lines[0].startswith("# ") and lines[1].startswith("# SHA-256 ")
+    assert [n for n, line in enumerate(lines) if line.startswith("-----BEGIN")] == [2]
+    assert len(x509.load_certificates(found.pem)) == 1
