@@ -15,6 +15,14 @@ stops by itself after ``lifetime`` seconds if the test does not stop it first::
         api.log          # [(method, path, status), ...]
         api.issued_tokens
 
+Standalone (a lab, a molecule scenario run on this host), from the ``tests`` directory::
+
+    python3 -m support.genesys_standin --workdir /tmp/standin --authority lab-org-ca.pem --lifetime 900
+
+prints one JSON line (``base_url``, ``ca_file``, ``client_id``, ``client_secret``) when it is ready
+and serves until the lifetime ends or it is stopped. It still binds 127.0.0.1 only: run the
+``org_ca`` task on this host (``delegate_to: localhost``) and copy the result to the SBC.
+
 What it models:
 
 * ``POST /oauth/token``: HTTP Basic ``client_id:client_secret``, form
@@ -35,6 +43,7 @@ What it models:
 
 from __future__ import annotations
 
+import argparse
 import base64
 import datetime
 import http.server
@@ -147,6 +156,7 @@ class GenesysStandIn:
         self._timer = threading.Timer(lifetime, self.stop)
         self._timer.daemon = True
         self._stopped = False
+        self._done = threading.Event()
 
     # -- life cycle
     def start(self) -> "GenesysStandIn":
@@ -162,6 +172,11 @@ class GenesysStandIn:
         self._timer.cancel()
         self._httpd.shutdown()
         self._httpd.server_close()
+        self._done.set()
+
+    def wait(self, timeout: Optional[float] = None) -> bool:
+        """Block until the stand-in has stopped (its lifetime ended or ``stop()`` was called)."""
+        return self._done.wait(timeout)
 
     def __enter__(self) -> "GenesysStandIn":
         return self.start()
@@ -295,3 +310,31 @@ def _handler(standin: GenesysStandIn):
             return self._reply(200, listing)
 
     return Handler
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description="Genesys Cloud Platform API stand-in (not Genesys Cloud)")
+    parser.add_argument("--workdir", required=True, help="where the stand-in's TLS files go")
+    parser.add_argument("--authority", action="append", default=[],
+                        help="PEM file of a CA to list as a MANAGED SIP authority (repeatable)")
+    parser.add_argument("--page-size", type=int, default=25)
+    parser.add_argument("--lifetime", type=float, default=600.0, help="seconds before it stops by itself")
+    args = parser.parse_args(argv)
+    os.makedirs(args.workdir, exist_ok=True)
+    authorities = []
+    for path in args.authority:
+        with open(path, encoding="ascii") as handle:
+            pem = handle.read()
+        authorities.append(authority(None, name=os.path.splitext(os.path.basename(path))[0], certificate=pem))
+    with GenesysStandIn(args.workdir, authorities, page_size=args.page_size, lifetime=args.lifetime) as api:
+        print(json.dumps({"base_url": api.base_url, "ca_file": api.ca_file, "client_id": api.client_id,
+                          "client_secret": api.client_secret}), flush=True)
+        try:
+            api.wait()
+        except KeyboardInterrupt:
+            pass
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -302,3 +302,28 @@ def test_standin_expired_token_is_replaced(standin):
     api.list_entities(CA_PATH)
     assert len(standin.issued_tokens) == 2 and api.token() != first
     assert [status for _, _, status in standin.requests_to(CA_PATH)] == [401, 200]
+
+
+def test_standin_runs_standalone_for_a_lab(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from support import pki
+
+    ca_pem = tmp_path / "lab-org-ca.pem"
+    ca_pem.write_bytes(pki.make_root("Lab Org CA").pem)
+    tests_dir = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+    proc = subprocess.Popen([sys.executable, "-m", "support.genesys_standin", "--workdir", str(tmp_path / "w"),
+                             "--authority", str(ca_pem), "--lifetime", "60"], cwd=tests_dir,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        info = json.loads(proc.stdout.readline())
+        opener = genesys_api.urlopen_adapter(genesys_api.stdlib_urlopen(ca_path=info["ca_file"]))
+        api = GenesysClient(info["base_url"], info["base_url"], info["client_id"], info["client_secret"], opener,
+                            timeout=5)
+        entities, _ = api.list_entities(CA_PATH)
+        assert [(e["name"], e["type"], e["services"]) for e in entities] == [("lab-org-ca", "MANAGED", ["SIP"])]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
