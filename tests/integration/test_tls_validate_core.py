@@ -18,6 +18,9 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_valid
 DAY = datetime.timedelta(days=1)
 
 
+# Probing TLS 1.0/1.1 is the point; Python warns that the versions are deprecated.
+pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1")
+
 @pytest.fixture()
 def lab(tmp_path):
     with Lab(tmp_path) as the_lab:
