@@ -52,7 +52,7 @@ docs: tools-setup
 docs-check: tools-setup
 	@scratch=$$(mktemp -d) && chmod 755 $$scratch && trap 'rm -rf $$scratch' EXIT && \
 	$(ANTSIBULL_DOCS) --fail-on-error --dest-dir $$scratch byoc.secure_trunk && \
-	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs --skip-rstcheck . && \
+	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs . && \
 	echo "docs-check: reference builds without errors"
 
 importer: setup
