@@ -13,7 +13,8 @@ certificate expires within 30 days):
 - ``public-root.crt``        "Lab public CA" standing in for a root Genesys accepts (R8)
 - ``sbc.crt`` / ``sbc.key``  the SBC's leaf + intermediate (full chain) for ``--sbc-fqdn``
 - ``bad/``                   defective SBC inputs for the negative tests: ECDSA certificate,
-  IP-only certificate, mismatched key, garbled PEM, expired certificate, self-signed.
+  IP-only certificate, mismatched key, garbled PEM certificate and key, expired certificate,
+  self-signed certificate, a leaf without its intermediate.
 
 Built with tests/support/pki.py (cryptography). The lab CAs stand in for DigiCert and for a
 public CA; they are generated on this machine and never leave it.
@@ -74,7 +75,7 @@ def build(dest: str, region: str, sbc_fqdn: str) -> bool:
              "genesys-badname.key", "genesys-badroot.crt", "genesys-badroot.key", "public-root.crt",
              "sbc.crt", "sbc.key", "bad/ecdsa.crt", "bad/ecdsa.key", "bad/ip-only.crt", "bad/ip-only.key",
              "bad/mismatched.key", "bad/garbled.crt", "bad/expired.crt", "bad/self-signed.crt",
-             "bad/self-signed.key", "lab.txt"]
+             "bad/self-signed.key", "bad/garbled.key", "bad/leaf-only.crt", "lab.txt"]
     stamp = "region=%s sbc=%s\n" % (region, sbc_fqdn)
     stamp_path = os.path.join(dest, "lab.txt")
     if _fresh(dest, files) and open(stamp_path).read() == stamp:
@@ -131,6 +132,9 @@ def build(dest: str, region: str, sbc_fqdn: str) -> bool:
     selfs = pki.self_signed_leaf([sbc_fqdn], key=key())
     _write(os.path.join(bad, "self-signed.crt"), selfs.pem)
     _write(os.path.join(bad, "self-signed.key"), selfs.key_pem, 0o600)
+    _write(os.path.join(bad, "garbled.key"), b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n",
+           0o600)
+    _write(os.path.join(bad, "leaf-only.crt"), sbc.pem)
     _write(stamp_path, stamp.encode())
     return True
 

@@ -1,0 +1,51 @@
+"""Defective inputs fail before the host changes, with messages naming object, defect and fix."""
+
+import json
+import os
+import subprocess
+
+import pytest
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    out = tmp_path_factory.mktemp("bad") / "report.json"
+    env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "lab", "roles"),
+               ANSIBLE_CONNECTION_PLUGINS=os.path.join(ROOT, "molecule", "shared", "connection_plugins"),
+               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"), ANSIBLE_PIPELINING="true")
+    # The play targets group sbcs: one host, reached through the lab's pipelined podman connection.
+    inv = tmp_path_factory.mktemp("inv") / "hosts.yml"
+    inv.write_text("sbcs:\n  hosts:\n    byoc-default-sbc:\n      ansible_connection: byoc_podman\n")
+    cmd = ["ansible-playbook", "-i", str(inv), os.path.join(HERE, "..", "bad_inputs.yml"),
+           "-e", "ansible_python_interpreter=/usr/bin/python3",
+           "-e", "byoc_lab_pki=%s" % os.path.join(ROOT, "lab", "state", "pki"),
+           "-e", "bad_inputs_report=%s" % out]
+    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
+    assert out.exists(), run.stdout[-3000:] + run.stderr[-2000:]
+    return json.loads(out.read_text())
+
+
+CASES = ["missing certificate", "garbled certificate", "garbled key", "mismatched key", "ECDSA certificate",
+         "IP address as the FQDN", "certificate naming an IP", "expired certificate", "self-signed certificate",
+         "leaf without intermediates", "unknown region"]
+
+
+@pytest.mark.parametrize("name", CASES)
+def test_bad_input_is_refused_in_the_assertion_phase(report, name):
+    case = [c for c in report["cases"] if c["name"] == name][0]
+    assert case["failed"], "%s was accepted" % name
+    assert case["expect"] in case["msg"], case
+    assert "Install" not in case["task"] and "Create" not in case["task"], case
+
+
+def test_no_file_changed(report):
+    assert report["files_unchanged"]
+
+
+def test_unstartable_tls_cfg_is_refused_and_the_live_one_keeps_serving(report):
+    assert not report["unexpected"]
+    assert "did not start" in report["proof_message"], report["proof_message"]
+    assert report["live_rc"] == 0, report["live_out"]
