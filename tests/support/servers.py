@@ -173,14 +173,17 @@ class LatencyProxy:
     """A TCP relay on 127.0.0.1 that delays every chunk by ``one_way`` seconds in each direction.
 
     A TLS 1.2 full handshake through it costs two round trips, 4 x ``one_way``, on top of
-    the peer's own time. The TCP handshake with the proxy itself is not delayed (loopback).
-    Several proxies may share one event loop: pass ``loop_owner`` (another LatencyProxy).
+    the peer's own time. The TCP handshake with the proxy itself happens at loopback speed;
+    ``connect_delay`` (one round trip, 2 x ``one_way``, to model it) holds the client's first
+    bytes that long before they are relayed. Several proxies may share one event loop: pass
+    ``loop_owner`` (another LatencyProxy).
     """
 
     def __init__(self, target_port: int, one_way: float, target_host: str = "127.0.0.1",
-                 loop_owner: Optional["LatencyProxy"] = None) -> None:
+                 loop_owner: Optional["LatencyProxy"] = None, connect_delay: float = 0.0) -> None:
         self.target = (target_host, target_port)
         self.one_way = one_way
+        self.connect_delay = connect_delay
         self._own_loop = loop_owner is None
         self._loop = asyncio.new_event_loop() if self._own_loop else loop_owner._loop
         self._thread = None
@@ -226,6 +229,8 @@ class LatencyProxy:
         await task
 
     async def _client(self, reader, writer) -> None:
+        if self.connect_delay:  # stands for the TCP handshake's round trip
+            await asyncio.sleep(self.connect_delay)
         try:
             up_reader, up_writer = await asyncio.open_connection(*self.target)
         except OSError:
