@@ -7,6 +7,7 @@
 #   make ee-context    build the collection, then `ansible-builder create` into build/ee-context (offline)
 #   make docs          module/plugin/role reference with antsibull-docs into docs/reference/ (RST)
 #   make docs-check    the same into a scratch dir, failing on any documentation error
+#   make docs-html     the HTML docsite (antsibull-docs sphinx-init + Sphinx, offline) into build/docs-site/build/html
 #   make importer      galaxy-importer (own venv, .cache/importer-venv) on the built tarball, offline
 #
 # `unit` gains tools-setup as a prerequisite: tests/integration/test_ansible_runner.py and
@@ -20,7 +21,7 @@ DOCS_DEST := $(CURDIR)/docs/reference
 ANTSIBULL_DOCS = $(BIN)/antsibull-docs collection --use-current --squash-hierarchy --output-format simplified-rst \
 	--no-add-antsibull-docs-version --no-breadcrumbs --cleanup everything
 
-.PHONY: tools-setup awx-check ee-context docs docs-check importer
+.PHONY: tools-setup awx-check ee-context docs docs-check docs-html importer
 
 unit: tools-setup
 
@@ -54,6 +55,15 @@ docs-check: tools-setup
 	$(ANTSIBULL_DOCS) --fail-on-error --dest-dir $$scratch byoc.secure_trunk && \
 	$(BIN)/antsibull-docs lint-collection-docs --plugin-docs . && \
 	echo "docs-check: reference builds without errors"
+
+# Offline: no intersphinx inventories, so references into the Ansible docsite stay unresolved.
+docs-html: tools-setup
+	rm -rf build/docs-site && mkdir -p build/docs-site && chmod 755 build/docs-site
+	$(BIN)/antsibull-docs sphinx-init --use-current --dest-dir build/docs-site byoc.secure_trunk >/dev/null
+	printf '%s\n' 'intersphinx_mapping = {}  # offline build' \
+	  "suppress_warnings = ['ref.ref']  # labels of the Ansible docsite, unreachable offline" >> build/docs-site/conf.py
+	build/docs-site/build.sh >/dev/null
+	@echo "docs-html: $(CURDIR)/build/docs-site/build/html/index.html"
 
 importer: setup
 	@if ! $(IMPORTER_VENV)/bin/python -c 'import galaxy_importer' 2>/dev/null || \
