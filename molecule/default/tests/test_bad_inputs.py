@@ -13,7 +13,7 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("bad") / "report.json"
-    env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "lab", "roles"),
+    env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "molecule", "shared", "roles"),
                ANSIBLE_CONNECTION_PLUGINS=os.path.join(ROOT, "molecule", "shared", "connection_plugins"),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"), ANSIBLE_PIPELINING="true")
     # The play targets group sbcs: one host, reached through the lab's pipelined podman connection.

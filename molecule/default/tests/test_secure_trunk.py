@@ -171,7 +171,8 @@ def test_rendered_policy_matches_the_core(sbc):  # vars/main.yml restates policy
     assert "cipher_list = %s\n" % policy.openssl_cipher_string("byoc-2019") in tls_cfg
     groups = sbc.file("/etc/kamailio/byoc/openssl-groups.cnf").content_string
     assert "Groups = %s\n" % policy.ECDHE_GROUP in groups
-    assert "listen=tls:0.0.0.0:%d" % policy.SIP_TLS_PORT in sbc.file("/etc/kamailio/byoc/byoc-globals.cfg").content_string
+    globals_cfg = sbc.file("/etc/kamailio/byoc/byoc-globals.cfg").content_string
+    assert "listen=tls:0.0.0.0:%d" % policy.SIP_TLS_PORT in globals_cfg
 
 
 def test_key_is_readable_by_kamailio_only(sbc):

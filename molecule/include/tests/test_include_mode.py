@@ -24,7 +24,8 @@ def test_modules_the_customer_loads_are_not_loaded_twice(sbc):
 
 
 def test_tls_listener_follows_the_policy(genesys):
-    out = genesys.run("timeout 10 openssl s_client -connect %s:5061 -servername %s </dev/null 2>&1" % (SBC, SBC)).stdout
+    cmd = "timeout 10 openssl s_client -connect %s:5061 -servername %s </dev/null 2>&1" % (SBC, SBC)
+    out = genesys.run(cmd).stdout
     assert "Cipher is %s" % policy.policy_suites()[0].openssl in out
     assert genesys.run("timeout 10 openssl s_client -connect %s:5061 -tls1_3 </dev/null 2>&1" % SBC).stdout.count(
         "Cipher is TLS_") == 0
@@ -39,7 +40,8 @@ def test_customer_route_reaches_genesys_with_the_tgrp_uri(sbc, genesys):
         "import socket\n"
         "m=('INVITE sip:+41445550100@%(s)s SIP/2.0\\r\\nVia: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-inc\\r\\n'"
         "'Max-Forwards: 70\\r\\nFrom: <sip:pbx@lab.invalid>;tag=1\\r\\nTo: <sip:+41445550100@%(s)s>\\r\\n'"
-        "'Call-ID: lab-include-1\\r\\nCSeq: 1 INVITE\\r\\nContact: <sip:pbx@127.0.0.1:5070>\\r\\nContent-Length: 0\\r\\n\\r\\n')\n"
+        "'Call-ID: lab-include-1\\r\\nCSeq: 1 INVITE\\r\\n'"
+        "'Contact: <sip:pbx@127.0.0.1:5070>\\r\\nContent-Length: 0\\r\\n\\r\\n')\n"
         "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM);s.bind(('127.0.0.1',5070));s.settimeout(15)\n"
         "s.sendto(m.encode(),('127.0.0.1',5060))\n"
         "while True:\n  c=s.recv(65535).decode().split(' ',2)[1]\n  print(c)\n  if int(c)>=200: break\n"

@@ -48,10 +48,12 @@ options:
       - name: ANSIBLE_PODMAN_EXECUTABLE
 """
 
-import shlex
+import shlex  # noqa: E402
 
-from ansible.module_utils.common.text.converters import to_native
-from ansible_collections.containers.podman.plugins.connection.podman import Connection as _PodmanConnection
+from ansible.module_utils.common.text.converters import to_native  # noqa: E402
+from ansible_collections.containers.podman.plugins.connection.podman import (  # noqa: E402
+    Connection as _PodmanConnection,
+)
 
 
 class Connection(_PodmanConnection):
