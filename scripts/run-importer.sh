@@ -15,8 +15,10 @@ export PATH="$venv/bin:$PATH" HOME="$scratch" GALAXY_IMPORTER_TMP_ROOT_DIR="$scr
 unset ANSIBLE_COLLECTIONS_PATH ANSIBLE_CONFIG
 start=$(date +%s)
 status=0
-# The result (importer_result.json) goes next to the log, not into the work tree's root.
-"$venv/bin/python" -m galaxy_importer.main --output-path "$(dirname "$log")" "$tarball" >"$log" 2>&1 || status=$?
+# It writes importer_result.json into its working directory: run it beside the log.
+tarball=$(realpath "$tarball")
+log=$(realpath "$log")
+(cd "$(dirname "$log")" && "$venv/bin/python" -m galaxy_importer.main "$tarball") >"$log" 2>&1 || status=$?
 echo "importer: galaxy-importer on $tarball: $(( $(date +%s) - start )) s, log in $log"
 warnings=$(grep -c '^WARNING:' "$log" || true)
 if [ "$warnings" -gt 0 ]; then
