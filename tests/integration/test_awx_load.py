@@ -127,7 +127,7 @@ def awx():
     server.server_close()
 
 
-def _load(awx, *extra):
+def _load(awx, credentials=True):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
@@ -135,9 +135,10 @@ def _load(awx, *extra):
                PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     cmd = [os.path.join(BIN, "ansible-playbook"), os.path.join(ROOT, "awx", "load.yml"),
            "-e", "ansible_python_interpreter=" + sys.executable, "-e", "byoc_awx_inventory=SBCs",
-           "-e", "byoc_awx_identity_credential='sbc1 identity'", "-e", "byoc_awx_machine_credential='SBC SSH'",
-           "-e", "byoc_awx_vault_credential='SBC vault'",
-           "-e", "byoc_awx_ee_image=registry.example.test/byoc-secure-trunk-ee:1.0.0"] + list(extra)
+           "-e", "byoc_awx_ee_image=registry.example.test/byoc-secure-trunk-ee:1.0.0"]
+    if credentials:
+        cmd += ["-e", "byoc_awx_identity_credential='sbc1 identity'", "-e", "byoc_awx_machine_credential='SBC SSH'",
+                "-e", "byoc_awx_vault_credential='SBC vault'"]
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return json.loads(proc.stdout)["stats"]["localhost"]
@@ -176,14 +177,17 @@ def _check_job_templates(awx):
 
 
 def test_loader_creates_everything_then_changes_nothing(awx):
-    """One load (each awx.awx call costs a second), checked, then a second load that must change nothing."""
+    """One load (each awx.awx call costs a second), checked, then a second load that must change nothing.
+
+    The second load names no credential: the loader must then leave the attached ones alone."""
     first = _load(awx)
     assert first["changed"] == 3 and first["failures"] == 0  # credential type, EE, job templates
     _check_credential_type(awx)
     _check_job_templates(awx)
     writes = len(awx.writes)
-    second = _load(awx)
+    second = _load(awx, credentials=False)
     assert second["changed"] == 0, [w[:2] for w in awx.writes[writes:]]
+    _check_job_templates(awx)
 
 
 def test_loader_refuses_without_an_inventory(awx):
