@@ -22,7 +22,7 @@ unit: setup
 
 lint: setup
 	$(BIN)/ruff check plugins tests scripts
-	$(BIN)/ansible-lint --offline --profile production
+	ANSIBLE_VAULT_PASSWORD_FILE=examples/vault-password.txt $(BIN)/ansible-lint --offline --profile production
 	$(BIN)/antsibull-changelog lint
 
 build: setup

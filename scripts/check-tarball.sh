@@ -19,7 +19,7 @@ scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 printf "[defaults]\n" > "$scratch/ansible.cfg"
 ANSIBLE_CONFIG="$scratch/ansible.cfg" ANSIBLE_COLLECTIONS_PATH="$scratch" \
-  ansible-galaxy collection install --force -p "$scratch" "$tarball" >/dev/null 2>&1
+  ansible-galaxy collection install --no-deps --force -p "$scratch" "$tarball" >/dev/null 2>&1
 out=$(ANSIBLE_COLLECTIONS_PATH="$scratch" ANSIBLE_CONFIG="$scratch/ansible.cfg" \
   ansible localhost -e ansible_python_interpreter=/usr/bin/python3 -m ansible.builtin.debug \
   -a "msg={{ lookup('byoc.secure_trunk.byoc_region', 'euc2') }}" 2>&1)
