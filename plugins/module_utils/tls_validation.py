@@ -32,7 +32,7 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import (
 
 CHECKS = ("handshake", "chain", "name", "dates", "key", "revocation", "policy")
 MAX_ENDPOINT_WORKERS = 64
-MAX_PROBE_WORKERS = 128
+MAX_PROBE_WORKERS = 256
 
 
 # ------------------------------------------------------------------ request
