@@ -184,3 +184,11 @@ def test_kamailio_runs_with_the_groups_file(sbc):
     pid = sbc.check_output("pidof -s kamailio")
     env = sbc.check_output("tr '\\0' '\\n' < /proc/%s/environ" % pid)
     assert "OPENSSL_CONF=/etc/kamailio/byoc/openssl-groups.cnf" in env
+
+
+def test_listener_is_published_on_the_host_loopback():  # the demo's KEEP=1 promise (issue 5)
+    import subprocess
+
+    out = subprocess.run(["openssl", "s_client", "-connect", "127.0.0.1:5061", "-servername", SBC],
+                         input="", capture_output=True, text=True, timeout=20).stdout
+    assert negotiated(out) == POLICY_SUITES[0], out[-600:]
