@@ -37,9 +37,10 @@ author:
 attributes:
   check_mode:
     support: full
-    details: The module only reads; it runs the same in check mode.
+    description: Runs every check in check mode too; the module only reads and changes nothing.
   diff_mode:
     support: none
+    description: Nothing changes, so there is no diff.
 options:
   host:
     description:
@@ -217,57 +218,77 @@ endpoints:
   returned: always
   type: list
   elements: dict
+  sample:
+    - endpoint: "lb01.voice.euc2.pure.cloud:5061"
+      ok: true
+      protocol: TLSv1.2
+      cipher_iana: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
+      group: secp384r1
+      days_remaining: 312
   contains:
     endpoint:
       description: C(host:port), or the chain file's path.
+      returned: always
       type: str
       sample: "lb01.voice.euc2.pure.cloud:5061"
     host:
       description: The name checked.
+      returned: always
       type: str
       sample: lb01.voice.euc2.pure.cloud
     port:
       description: The TCP port.
+      returned: always
       type: int
       sample: 5061
     connect_address:
       description: The O(connect_address) given, if any.
+      returned: always
       type: str
       sample: 192.0.2.10
     address:
       description: The address actually connected to.
+      returned: always
       type: str
       sample: 192.0.2.10
     source:
       description: C(handshake) or C(chain_file).
+      returned: always
       type: str
       sample: handshake
     ok:
       description: Whether every check of this endpoint passed.
+      returned: always
       type: bool
       sample: true
     protocol:
       description: The negotiated protocol.
+      returned: always
       type: str
       sample: TLSv1.2
     cipher:
       description: The negotiated suite, OpenSSL name.
+      returned: always
       type: str
       sample: ECDHE-RSA-AES256-GCM-SHA384
     cipher_iana:
       description: The negotiated suite, IANA name.
+      returned: always
       type: str
       sample: TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384
     key_exchange:
       description: C(ECDHE) or C(RSA).
+      returned: always
       type: str
       sample: ECDHE
     group:
       description: The ECDHE group, C(none (RSA key exchange)), or C(unknown).
+      returned: always
       type: str
       sample: secp384r1
     chain:
       description: The path from the leaf to the trust anchor, then any sent certificate not on it.
+      returned: always
       type: list
       elements: dict
       sample:
@@ -282,35 +303,43 @@ endpoints:
           not_after: "2027-01-31T23:59:59Z"
     chain_complete:
       description: False when the Python on the node exposes only the leaf.
+      returned: always
       type: bool
       sample: true
     matched_root:
       description: The trust anchor the chain ends in (null when none).
+      returned: always
       type: dict
       sample: {"name": "DigiCert Global Root G2", "sha256": "CB3CCBB7...CB5F", "subject_hash": "607986c7"}
     san:
       description: The leaf's subjectAltName entries.
+      returned: always
       type: list
       elements: str
       sample: ["DNS:lb01.voice.euc2.pure.cloud"]
     name_match:
       description: The name that matched O(host), and where (SAN or CN).
+      returned: always
       type: str
       sample: "lb01.voice.euc2.pure.cloud (SAN)"
     wildcard:
       description: Whether the name matched through a wildcard (R13 caution).
+      returned: always
       type: bool
       sample: false
     days_remaining:
       description: Days until the leaf expires.
+      returned: always
       type: int
       sample: 312
     chain_days_remaining:
       description: Days until the first certificate of the path expires.
+      returned: always
       type: int
       sample: 312
     crl:
       description: Revocation status of each certificate checked (C(good), C(revoked), C(unknown)).
+      returned: always
       type: list
       elements: dict
       sample:
@@ -325,11 +354,13 @@ endpoints:
       description:
         - Each named check (handshake, chain, name, dates, key, revocation, policy) as C(pass), C(warn),
           C(fail) or C(skipped).
+      returned: always
       type: dict
       sample: {"handshake": "pass", "chain": "pass", "name": "pass", "dates": "pass", "key": "pass",
                "revocation": "pass", "policy": "skipped"}
     probes:
       description: With O(probe_policy), what the peer accepted or refused; null otherwise.
+      returned: always
       type: dict
       sample:
         protocols: {"TLSv1.0": refused, "TLSv1.1": refused, "TLSv1.2": accepted, "TLSv1.3": refused}
@@ -339,16 +370,19 @@ endpoints:
         client_certificate_requested: false
     failures:
       description: This endpoint's failed checks (same form as RV(failures)).
+      returned: always
       type: list
       elements: dict
       sample: []
     warnings:
       description: This endpoint's cautions (same form as RV(failures), level C(warn)).
+      returned: always
       type: list
       elements: dict
       sample: []
     seconds:
       description: Wall time spent on this endpoint.
+      returned: always
       type: float
       sample: 0.41
 trust:
@@ -358,10 +392,12 @@ trust:
   contains:
     source:
       description: C(ca_file), C(region) or C(public_cas).
+      returned: always
       type: str
       sample: region
     anchors:
       description: Name, subject, SHA-256 and subject hash of each anchor.
+      returned: always
       type: list
       elements: dict
       sample: [{"name": "DigiCert Global Root G2", "sha256": "CB3CCBB7...CB5F", "subject_hash": "607986c7"}]

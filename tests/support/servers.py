@@ -184,6 +184,7 @@ class LatencyProxy:
         self.target = (target_host, target_port)
         self.one_way = one_way
         self.connect_delay = connect_delay
+        self._tasks: set = set()
         self._own_loop = loop_owner is None
         self._loop = asyncio.new_event_loop() if self._own_loop else loop_owner._loop
         self._thread = None
@@ -218,6 +219,8 @@ class LatencyProxy:
                     return
 
         task = asyncio.ensure_future(deliver())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         try:
             while True:
                 data = await reader.read(65536)
@@ -229,6 +232,10 @@ class LatencyProxy:
         await task
 
     async def _client(self, reader, writer) -> None:
+        # asyncio keeps only weak references to tasks: hold this one until it is done.
+        task = asyncio.current_task()
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
         if self.connect_delay:  # stands for the TCP handshake's round trip
             await asyncio.sleep(self.connect_delay)
         try:
@@ -237,7 +244,8 @@ class LatencyProxy:
             writer.close()
             return
         try:
-            await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer))
+            await asyncio.gather(self._pump(reader, up_writer), self._pump(up_reader, writer),
+                                 return_exceptions=True)
         finally:
             for w in (writer, up_writer):
                 w.close()
