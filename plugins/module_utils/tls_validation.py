@@ -392,6 +392,7 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
     findings: List[Finding] = []
     sent: list = []
     probe_futures = {}
+    unreachable = False
     if request.chain_file:
         sent = _read_certs(request.chain_file, "chain_file")
         out["chain_complete"] = True
@@ -418,6 +419,7 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
                                         "(server order) with secp384r1"))
             sent_der, out["chain_complete"] = hs.chain, hs.chain_complete
         else:
+            unreachable = hs.error_kind in ("refused", "timeout", "network")
             if hs.error_kind in ("alert", "closed"):
                 diag = probe.handshake(target, versions=("TLSv1.0", "TLSv1.3"), ciphers="ALL:COMPLEMENTOFALL",
                                        want_chain=True)
@@ -443,7 +445,12 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
                                                          request.now)
         out["crl"] = statuses
         findings.extend(crl_findings)
-    if probe_futures:
+    if probe_futures and unreachable:
+        # The peer could not be reached at all: the handshake failure says why; probes would
+        # only repeat it 25 times. Drop the probes that have not started.
+        for fut in probe_futures.values():
+            fut.cancel()
+    elif probe_futures:
         results = {name: fut.result() for name, fut in probe_futures.items()}
         out["probes"], probe_finds = _probe_findings(ep, request, results, out["cipher"])
         findings.extend(probe_finds)

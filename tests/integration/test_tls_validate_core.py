@@ -251,6 +251,14 @@ def test_network_faults(lab, monkeypatch, fault, words):
     assert "Traceback" not in result["msg"]
 
 
+def test_unreachable_peer_is_one_defect_not_thirty(lab):
+    request = tv.build_request(host=HOST, port=servers.closed_port(), connect_address="127.0.0.1",
+                               ca_file=lab.root_file, probe_policy=True, timeout=2)
+    result = tv.validate(request)
+    assert [f["check"] for f in result["failures"]] == ["handshake"]
+    assert result["warnings"] == [] and result["endpoints"][0]["checks"]["policy"] == "skipped"
+
+
 # ------------------------------------------------------------------ many endpoints, one call
 
 def test_endpoints_concurrently_one_crl_fetch(lab):
