@@ -76,8 +76,9 @@ class Handshake:
 
 
 def resolve(host: str, port: int, address: Optional[str], timeout: float) -> Tuple[Optional[str], Optional[Handshake]]:
-    """The address to connect to: ``address`` if given, else the first resolved for ``host``."""
-    name = address or host
+    """The address to connect to: ``address`` if given, else the first the resolver returns for ``host``
+    (resolved once, so every probe of an endpoint talks to the same server)."""
+    name = (address or host).strip().strip("[]")
     try:
         infos = socket.getaddrinfo(name, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:

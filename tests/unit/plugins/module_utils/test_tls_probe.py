@@ -94,6 +94,7 @@ def test_faults_are_named(lab, monkeypatch):
 
 def test_resolve_prefers_connect_address():
     assert probe.resolve(HOST, 5061, "127.0.0.1", 1) == ("127.0.0.1", None)
+    assert probe.resolve(HOST, 5061, "[::1]", 1) == ("::1", None)
 
 
 def test_local_refusal_is_not_the_peer(lab):
