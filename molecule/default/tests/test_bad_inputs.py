@@ -14,11 +14,15 @@ ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 def report(tmp_path_factory):
     out = tmp_path_factory.mktemp("bad") / "report.json"
     env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "molecule", "shared", "roles"),
-               ANSIBLE_CONNECTION_PLUGINS=os.path.join(ROOT, "molecule", "shared", "connection_plugins"),
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"), ANSIBLE_PIPELINING="true")
-    # The play targets group sbcs: one host, reached through the lab's pipelined podman connection.
+    # The play targets group sbcs: the one SBC, over SSH with the lab key (as molecule does).
     inv = tmp_path_factory.mktemp("inv") / "hosts.yml"
-    inv.write_text("sbcs:\n  hosts:\n    byoc-default-sbc:\n      ansible_connection: byoc_podman\n")
+    inv.write_text(
+        "sbcs:\n  hosts:\n    byoc-default-sbc:\n      ansible_host: 10.89.61.10\n      ansible_user: root\n"
+        "      ansible_ssh_private_key_file: %s\n"
+        "      ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+        " -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=300s\n"
+        % os.path.join(ROOT, "lab", "state", "ssh", "id_ed25519"))
     cmd = ["ansible-playbook", "-i", str(inv), os.path.join(HERE, "..", "bad_inputs.yml"),
            "-e", "ansible_python_interpreter=/usr/bin/python3",
            "-e", "byoc_lab_pki=%s" % os.path.join(ROOT, "lab", "state", "pki"),
