@@ -68,6 +68,7 @@ def load_crl(data: bytes):
 @dataclass
 class _Entry:
     done: threading.Event = field(default_factory=threading.Event)
+    lock: threading.Lock = field(default_factory=threading.Lock)  # cryptography objects are not thread-safe
     crl: object = None
     error: str = ""
 
@@ -81,6 +82,12 @@ class CrlCache:
         self._lock = threading.Lock()
         self._entries: Dict[str, _Entry] = {}
         self.fetches: List[str] = []  # URLs actually fetched, in order (for the result and tests)
+
+    def lock(self, url: str) -> threading.Lock:
+        """Hold this while using the CRL of ``url``: cryptography's objects must not be used by two
+        threads at once (cryptography 38 raises "Already borrowed")."""
+        with self._lock:
+            return self._entries[url].lock
 
     def get(self, url: str) -> Tuple[object, str]:
         """(crl, "") or (None, why it could not be had)."""
@@ -120,6 +127,29 @@ def distribution_urls(cert) -> List[str]:
     return urls
 
 
+def _use_crl(crl, url: str, cert, issuer, now: datetime.datetime, status: dict) -> str:
+    """Verify ``crl`` against ``issuer`` and look ``cert`` up; fill ``status``. Returns a problem or ""."""
+    if crl.issuer != issuer.subject:
+        return "%s: the CRL is issued by %s, not by %s" % (url, crl.issuer.rfc4514_string(),
+                                                          issuer.subject.rfc4514_string())
+    if not crl.is_signature_valid(issuer.public_key()):
+        return "%s: the CRL signature does not verify with the key of %s" % (url, cn_of(issuer))
+    last, nxt = crl_last_update(crl), crl_next_update(crl)
+    if last - CLOCK_SKEW > now:
+        return "%s: the CRL is dated in the future (thisUpdate %s)" % (url, last.isoformat())
+    if nxt is not None and nxt < now:
+        return "%s: the CRL is stale (nextUpdate %s passed)" % (url, nxt.strftime("%Y-%m-%d %H:%M"))
+    status.update(url=url, next_update=nxt.strftime("%Y-%m-%dT%H:%M:%SZ") if nxt else None)
+    entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
+    if entry is None:
+        status.update(status="good", detail="not listed in the CRL")
+    else:
+        when = revocation_date(entry)
+        status.update(status="revoked", revoked_on=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
+                      detail="revoked on %s" % when.strftime("%Y-%m-%d"))
+    return ""
+
+
 def _check_one(cert, issuer, cache: CrlCache, now: datetime.datetime) -> dict:
     """Status of one certificate against its issuer's CRL: good, revoked or unknown (with why)."""
     urls = distribution_urls(cert)
@@ -137,28 +167,11 @@ def _check_one(cert, issuer, cache: CrlCache, now: datetime.datetime) -> dict:
         if crl is None:
             problems.append("%s: %s" % (url, error))
             continue
-        if crl.issuer != issuer.subject:
-            problems.append("%s: the CRL is issued by %s, not by %s" % (url, crl.issuer.rfc4514_string(),
-                                                                      issuer.subject.rfc4514_string()))
+        with cache.lock(url):
+            verdict = _use_crl(crl, url, cert, issuer, now, status)
+        if verdict:
+            problems.append(verdict)
             continue
-        if not crl.is_signature_valid(issuer.public_key()):
-            problems.append("%s: the CRL signature does not verify with the key of %s" % (url, cn_of(issuer)))
-            continue
-        last, nxt = crl_last_update(crl), crl_next_update(crl)
-        if last - CLOCK_SKEW > now:
-            problems.append("%s: the CRL is dated in the future (thisUpdate %s)" % (url, last.isoformat()))
-            continue
-        if nxt is not None and nxt < now:
-            problems.append("%s: the CRL is stale (nextUpdate %s passed)" % (url, nxt.strftime("%Y-%m-%d %H:%M")))
-            continue
-        status.update(url=url, next_update=nxt.strftime("%Y-%m-%dT%H:%M:%SZ") if nxt else None)
-        entry = crl.get_revoked_certificate_by_serial_number(cert.serial_number)
-        if entry is None:
-            status.update(status="good", detail="not listed in the CRL")
-        else:
-            when = revocation_date(entry)
-            status.update(status="revoked", revoked_on=when.strftime("%Y-%m-%dT%H:%M:%SZ"),
-                          detail="revoked on %s" % when.strftime("%Y-%m-%d"))
         return status
     status["detail"] = "; ".join(problems)
     return status

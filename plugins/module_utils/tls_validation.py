@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime
 import os
 import time
+import traceback
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional
@@ -54,6 +55,14 @@ class Trust:
     anchors: list
     detail: dict = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self._der = [x509u.der_bytes(a) for a in self.anchors]
+
+    def copies(self) -> list:
+        """This thread's own copies of the anchors: cryptography's certificate objects must not be
+        used by two threads at once (cryptography 38 raises "Already borrowed")."""
+        return [x509u.load_certificates(der, "trust anchor")[0] for der in self._der]
 
     def as_dict(self) -> dict:
         out = {"source": self.source, "anchors": [
@@ -371,8 +380,11 @@ def _validate_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, p
     except SecureTrunkError as exc:
         finding = Finding("handshake" if not request.chain_file else "chain", "fail", exc.obj, exc.defect, exc.fix)
     except Exception as exc:  # noqa: BLE001 - one endpoint's bug must not hide the others' results
-        finding = Finding("handshake", "fail", ep.label, "internal error while validating: %s: %s"
-                          % (type(exc).__name__, exc), "report this to byoc.secure_trunk with the peer's details")
+        frames = traceback.extract_tb(exc.__traceback__)
+        where = " at %s:%d" % (os.path.basename(frames[-1].filename), frames[-1].lineno) if frames else ""
+        finding = Finding("handshake", "fail", ep.label, "internal error while validating: %s: %s%s"
+                          % (type(exc).__name__, exc, where),
+                          "report this to byoc.secure_trunk with the peer's details")
     out = _blank(ep, request)
     return _finish(out, [finding], started, request)
 
@@ -435,7 +447,7 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
     if sent:
         need_ecdhe = any(s.kx == "ECDHE" for s in request.suites)
         need_rsa = any(s.kx == "RSA" for s in request.suites)
-        report = chainmod.analyse(sent, request.trust.anchors, ep.host, request.now, request.min_days_remaining,
+        report = chainmod.analyse(sent, request.trust.copies(), ep.host, request.now, request.min_days_remaining,
                                   need_ecdhe, need_rsa)
         findings.extend(report.findings)
         out.update(chain=chainmod.describe_chain(report), matched_root=chainmod.anchor_summary(report),

@@ -154,3 +154,49 @@ def test_distribution_urls(ca):
     leaf = pki.make_leaf(inter, ["x.example.test"], crl_urls=["http://a.example/1.crl", "http://b.example/2.crl"])
     assert crl.distribution_urls(leaf.cert) == ["http://a.example/1.crl", "http://b.example/2.crl"]
     assert crl.distribution_urls(inter.cert) == []
+
+
+def test_a_shared_crl_is_never_used_by_two_threads_at_once(crls, ca, monkeypatch):
+    """cryptography's objects are not thread-safe (38 raises "Already borrowed"): the cache's
+    per-URL lock must be held around every use of a CRL that endpoints share."""
+    root, inter = ca
+    crls.put("inter.crl", pki.crl_der(pki.make_crl(inter)))
+    state = {"active": 0, "overlap": 0}
+    guard = threading.Lock()
+    gate = threading.Event()
+
+    class Tripwire:
+        def __init__(self, real):
+            self._real = real
+
+        def __getattr__(self, name):
+            attr = getattr(self._real, name)
+            if not callable(attr):
+                return attr
+
+            def call(*args, **kwargs):
+                with guard:
+                    state["active"] += 1
+                    state["overlap"] = max(state["overlap"], state["active"])
+                gate.wait(0.05)  # give another thread the chance to come in, if it can
+                try:
+                    return attr(*args, **kwargs)
+                finally:
+                    with guard:
+                        state["active"] -= 1
+            return call
+
+    real_load = crl.load_crl
+    monkeypatch.setattr(crl, "load_crl", lambda data: Tripwire(real_load(data)))
+    cache = crl.CrlCache(timeout=5)
+    leaves = [pki.make_leaf(inter, ["t%d.example.test" % i], crl_urls=[crls.url("inter.crl")]) for i in range(4)]
+    results = []
+    threads = [threading.Thread(target=lambda leaf=leaf: results.append(
+        crl.check_revocation([leaf.cert, inter.cert, root.cert], root.cert, cache, "hard")[0][0]["status"]))
+        for leaf in leaves]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == ["good"] * 4
+    assert state["overlap"] == 1
