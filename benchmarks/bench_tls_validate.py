@@ -316,7 +316,24 @@ def render(lines, ratios, floor, sets, repeat, summary):
             n, ratios[n], verdict, summary[n]["wall"] * 1000, summary[n]["wall"] / floor))
     out.append("- 1 endpoint: %.0f ms, %.2fx the floor." % (summary[sets[0]]["wall"] * 1000,
                                                            summary[sets[0]]["wall"] / floor))
+    out += ["", READING]
     return "\n".join(out) + "\n"
+
+
+READING = """Reading the figures:
+- What is left above the floor for a plain call is client CPU (handshake crypto for P-384 and RSA, certificate
+  and CRL parsing and signature checks: the "validate call" CPU column), which Python's GIL serialises across
+  the endpoint threads, plus thread start-up. One CRL fetch per URL serves every endpoint.
+- The module row adds ansible-playbook's own start-up and the module's transfer (about 1.5 s, constant); the
+  "process" CPU column of the core row includes the interpreter start and imports (about 0.15 s).
+- probe_policy makes about 27 more handshakes per endpoint (and two openssl processes), all concurrent: at 60
+  endpoints that is over 1,600 handshakes on a 2-core machine whose peers also run there, so it is CPU-bound.
+- The tools do different amounts of work: get_certificate only fetches the leaf, one endpoint after another in
+  an Ansible loop; sslyze and testssl enumerate the cipher suites of every protocol version suite by suite
+  (hundreds of handshakes per server), which at these latencies costs about 30 s (sslyze, whether 1 or 4
+  servers) and 75-90 s (testssl) per scan. testssl was not run on 60 endpoints (too slow for a routine benchmark: use --testssl-max 60).
+  tls_validate with probe_policy answers the policy question (refuses what is forbidden) with one handshake
+  per cipher family, not per suite."""
 
 
 def write_section(text):
