@@ -331,7 +331,8 @@ READING = """Reading the figures:
 - The tools do different amounts of work: get_certificate only fetches the leaf, one endpoint after another in
   an Ansible loop; sslyze and testssl enumerate the cipher suites of every protocol version suite by suite
   (hundreds of handshakes per server), which at these latencies costs about 30 s (sslyze, whether 1 or 4
-  servers) and 75-90 s (testssl) per scan. testssl was not run on 60 endpoints (too slow for a routine benchmark: use --testssl-max 60).
+  servers) and 75-90 s (testssl) per scan. testssl was not run on 60 endpoints (too slow for a routine
+  benchmark: use --testssl-max 60).
   tls_validate with probe_policy answers the policy question (refuses what is forbidden) with one handshake
   per cipher family, not per suite."""
 
