@@ -150,3 +150,13 @@ def test_s_client_sees_a_client_certificate_request(lab):
 def test_s_client_missing_binary(lab):
     res = probe.s_client(_target(lab.good.port), None, ciphers="ECDHE", group="X25519")
     assert not res.available and res.error == "openssl command not found"
+
+
+def test_old_python_sees_only_the_leaf_and_says_so():
+    class OldSocket:  # Python < 3.10: no get_unverified_chain anywhere
+        _sslobj = object()
+
+        def getpeercert(self, binary_form=False):
+            return b"leaf-der"
+
+    assert probe._peer_chain(OldSocket()) == ([b"leaf-der"], False)
