@@ -61,8 +61,11 @@ def defects(results) -> List[str]:
             for ep in result.get("endpoints") or []:
                 for item in ep.get(level) or []:
                     tag = "FAIL" if level == "failures" else "WARN"
-                    lines.append("%s %s" % (tag, item.get("msg") or "%s: %s: %s; %s" % (
-                        ep.get("endpoint"), item.get("object"), item.get("defect"), item.get("fix"))))
+                    text = item.get("msg") or "%s: %s; %s" % (item.get("object"), item.get("defect"), item.get("fix"))
+                    endpoint = ep.get("endpoint") or "?"
+                    if not text.startswith(endpoint):
+                        text = "%s: %s" % (endpoint, text)
+                    lines.append("%s %s" % (tag, text))
     return lines
 
 

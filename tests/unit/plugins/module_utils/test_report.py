@@ -23,7 +23,7 @@ BAD = dict(GOOD, endpoint="lb02.voice.euc2.pure.cloud:5061", ok=False, days_rema
                {"check": "dates", "msg": "lb02.voice.euc2.pure.cloud:5061: leaf: expired on 2026-11-23; renew it"},
            ])
 WARN = dict(GOOD, endpoint="sbc.example.com:5061", matched_root=None,
-            warnings=[{"check": "revocation", "msg": "sbc.example.com:5061: CRL unreachable; check HTTP"}])
+            warnings=[{"check": "revocation", "msg": "CRL unreachable; check HTTP"}])
 PROXIES = {"endpoints": [GOOD, BAD], "failures": BAD["failures"]}
 LISTENER = {"endpoints": [WARN], "failures": []}
 
@@ -37,7 +37,7 @@ def test_summary_has_a_row_per_endpoint_then_the_defects():
     assert body[2].split()[-1] == "WARN" and " - " in body[2]
     assert lines[5] == "3 endpoint(s), 2 passed, 1 failed"
     assert lines[6:] == ["FAIL " + BAD["failures"][0]["msg"], "FAIL " + BAD["failures"][1]["msg"],
-                         "WARN " + WARN["warnings"][0]["msg"]]
+                         "WARN sbc.example.com:5061: " + WARN["warnings"][0]["msg"]]
     assert not report.all_ok([PROXIES]) and report.all_ok([LISTENER])
 
 
