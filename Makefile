@@ -21,7 +21,7 @@ unit: setup
 	$(BIN)/pytest -n auto tests
 
 lint: setup
-	$(BIN)/ruff check plugins tests scripts
+	$(BIN)/ruff check plugins tests scripts benchmarks lab
 	ANSIBLE_VAULT_PASSWORD_FILE=examples/vault-password.txt $(BIN)/ansible-lint --offline --profile production
 	$(BIN)/antsibull-changelog lint
 
@@ -36,7 +36,6 @@ demo: setup
 
 ## bench: every benchmarks/bench_*.py; each prints its figures (recorded in docs/benchmarks.md)
 bench: setup
-	@if [ -f requirements-bench.txt ]; then $(BIN)/pip install -q --disable-pip-version-check -r requirements-bench.txt; fi
 	@set -e; for b in benchmarks/bench_*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b"; done
 
 clean:
