@@ -8,14 +8,15 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 REGION ?= euc2
 DEMO_DEST ?= $(CURDIR)/demo-out
 
-.PHONY: setup test unit lint build demo bench clean
+.PHONY: setup test unit lint build demo trust-plan bench clean
 .DEFAULT_GOAL := test
 
 setup:
 	@scripts/setup.sh
 
-## test: every test and check (CI runs this)
-test: setup lint build unit
+## test: every test and check (CI runs this): lint, tarball, unit and integration tests,
+## galaxy-importer, then the molecule scenarios on real Kamailio in podman
+test: setup lint build unit importer molecule
 
 unit: setup
 	$(BIN)/pytest -n auto tests
@@ -30,8 +31,13 @@ build: setup
 	$(BIN)/ansible-galaxy collection build --force --output-path build . >/dev/null
 	@scripts/check-tarball.sh build/byoc-secure_trunk-*.tar.gz
 
-## demo: the main job on the built-in lab
-demo: setup
+## demo: secure_trunk.yml on the built-in lab, then the same play refusing a real defect
+##   KEEP=1 leaves the lab up (SBC TLS listener on 127.0.0.1:5061); `make lab-down` removes it
+demo: setup molecule-setup lab-images lab-pki
+	@scripts/demo.sh
+
+## trust-plan: show a region's trust plan and write its pinned roots (no lab needed)
+trust-plan: setup
 	$(BIN)/ansible-playbook playbooks/trust_plan.yml -e secure_trunk_region=$(REGION) -e secure_trunk_roots_dest=$(DEMO_DEST)/$(REGION)
 
 ## bench: every benchmarks/bench_*.py; each prints its figures (recorded in docs/benchmarks.md)

@@ -69,6 +69,19 @@ def defects(results) -> List[str]:
     return lines
 
 
+def blocking_defects(results) -> List[str]:
+    """What stops the play: every failure, and a validation that failed without endpoint
+    results (its options were refused, or it did not run) as its own message."""
+    lines = [line for line in defects(results) if line.startswith("FAIL ")]
+    for name, result in _labelled(results):
+        has_endpoint_failures = any(ep.get("failures") for ep in result.get("endpoints") or [])
+        if result.get("failed") and not has_endpoint_failures:
+            lines.append("FAIL %s: %s" % (name, result.get("msg") or "validation did not complete"))
+        elif not result:
+            lines.append("FAIL %s: no validation result" % name)
+    return lines
+
+
 def summary_lines(results) -> List[str]:
     """A fixed-width table, then the defects with their fixes."""
     table = rows(results)
@@ -78,7 +91,8 @@ def summary_lines(results) -> List[str]:
     out += [line([r[c] for c in COLUMNS]) for r in table]
     failed = sum(1 for r in table if r["verdict"] == "FAIL")
     out.append("%d endpoint(s), %d passed, %d failed" % (len(table), len(table) - failed, failed))
-    return out + defects(results)
+    incomplete = [line for line in blocking_defects(results) if line not in defects(results)]
+    return out + defects(results) + incomplete
 
 
 def json_report(results) -> str:

@@ -72,3 +72,12 @@ def test_filter_refuses_bad_input(args):
 def test_filter_formats():
     assert validation_report([PROXIES])[-1].startswith("FAIL ")
     assert validation_report([PROXIES], "junit").startswith("<testsuites")
+
+
+def test_blocking_defects_include_a_validation_that_did_not_complete():
+    refused = {"failed": True, "msg": "host: an IP address is not a name", "endpoints": [], "failures": []}
+    lines = report.blocking_defects([{"name": "SBC listener", "result": refused}, PROXIES, LISTENER])
+    assert lines == ["FAIL " + BAD["failures"][0]["msg"], "FAIL " + BAD["failures"][1]["msg"],
+                     "FAIL SBC listener: host: an IP address is not a name"]
+    assert report.blocking_defects([LISTENER]) == []  # a warning alone does not stop the play
+    assert report.summary_lines([{"name": "SBC listener", "result": refused}])[-1] == lines[-1]
