@@ -8,7 +8,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 REGION ?= euc2
 DEMO_DEST ?= $(CURDIR)/demo-out
 
-.PHONY: setup test unit lint build demo trust-plan bench clean
+.PHONY: setup test unit lint build demo trust-plan bench bench-lab clean
 .DEFAULT_GOAL := test
 
 setup:
@@ -43,6 +43,12 @@ trust-plan: setup
 ## bench: every benchmarks/bench_*.py; each prints its figures (recorded in docs/benchmarks.md)
 bench: setup
 	@set -e; for b in benchmarks/bench_*.py; do [ -e "$$b" ] || continue; echo "== $$b"; $(BIN)/python "$$b"; done
+	@$(MAKE) --no-print-directory bench-lab
+
+## bench-lab: the lab figures (molecule timings, then secure_trunk.yml over a fleet of lab SBCs)
+bench-lab: molecule-setup lab-images lab-pki
+	@$(MAKE) --no-print-directory bench-molecule
+	@echo "== benchmarks/bench_fleet.sh" && benchmarks/bench_fleet.sh
 
 clean:
 	rm -rf build demo-out tests/output .pytest_cache .ruff_cache
