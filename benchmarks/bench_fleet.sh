@@ -16,11 +16,11 @@ mkdir -p "$state"
 molecule create -s default >"$state/create.log" 2>&1
 molecule prepare -s default --force >"$state/prepare.log" 2>&1
 
-cleanup() { podman ps -a --format '{{.Names}}' | grep '^byoc-fleet-' | xargs -r podman rm -f >/dev/null; }
+cleanup() { podman ps -a --format '{{.Names}}' | { grep '^byoc-fleet-' || true; } | xargs -r podman rm -f >/dev/null; }
 trap 'cleanup; molecule destroy -s default >/dev/null 2>&1 || true' EXIT
 
 start_sbc() {  # start_sbc I: a fresh SBC container reachable over SSH at 10.89.61.(100+I)
-  local name=byoc-fleet-$1 ip=10.89.61.$((100 + $1)) hosts=()
+  local name=byoc-fleet-$1 ip=10.89.61.$((100 + $1)) hosts=() n
   for n in 01 02 03 04; do hosts+=(--add-host "lb$n.voice.euc2.pure.cloud:$peer"); done
   podman run -d --name "$name" --hostname sbc.customer.example --network byoc-lab-default --ip "$ip" \
     --cap-add SYS_PTRACE "${hosts[@]}" "$BYOC_LAB_IMAGE" sleep infinity >/dev/null
