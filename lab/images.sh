@@ -20,16 +20,7 @@ REBUILD=0
 log() { printf 'lab-images: %s\n' "$*" >&2; }
 
 # ------------------------------------------------------------------ host tools
-need=()
-for pkg in podman runc debootstrap; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
-done
-if [ ${#need[@]} -gt 0 ]; then
-  log "installing ${need[*]} (apt)"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${need[@]}" >/dev/null
-fi
+"$(dirname "${BASH_SOURCE[0]}")/../scripts/apt-ensure.sh" podman runc debootstrap
 
 # ------------------------------------------------------------------ apt mirror
 # The first Debian archive URI of this machine's apt sources that carries the

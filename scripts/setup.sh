@@ -5,17 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(${APT_PACKAGES:-openssl ca-certificates python3 python3-cryptography python3-venv})
-missing=()
-for pkg in "${APT_PACKAGES[@]}"; do
-  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-  echo "setup: installing apt packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
-  apt-get update -qq
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-fi
+# openssl: the policy probes' s_client; python3-cryptography: the managed-node modules' only need.
+scripts/apt-ensure.sh openssl ca-certificates python3 python3-cryptography python3-venv openssh-client
 
 PYTHON=${PYTHON:-python3}
 REQS=(requirements-dev.txt)
