@@ -19,8 +19,10 @@ molecule prepare -s default --force >"$state/prepare.log" 2>&1
 cleanup() { podman ps -a --format '{{.Names}}' | { grep '^byoc-fleet-' || true; } | xargs -r podman rm -f >/dev/null; }
 trap 'cleanup; molecule destroy -s default >/dev/null 2>&1 || true' EXIT
 
-start_sbc() {  # start_sbc I: a fresh SBC container reachable over SSH at 10.89.61.(100+I)
-  local name=byoc-fleet-$1 ip=10.89.61.$((100 + $1)) hosts=() n
+# Each fleet size gets addresses of its own (10.89.61.<100 + 10*N + I>): a removed container's
+# address, reused at once, stays unreachable while the host bridge remembers its old MAC.
+start_sbc() {  # start_sbc N I: a fresh SBC container reachable over SSH
+  local name=byoc-fleet-$2 ip=10.89.61.$((100 + 10 * $1 + $2)) hosts=() n
   for n in 01 02 03 04; do hosts+=(--add-host "lb$n.voice.euc2.pure.cloud:$peer"); done
   podman run -d --name "$name" --hostname sbc.customer.example --network byoc-lab-default --ip "$ip" \
     --cap-add SYS_PTRACE "${hosts[@]}" "$BYOC_LAB_IMAGE" sleep infinity >/dev/null
@@ -36,8 +38,10 @@ n, project = int(sys.argv[1]), sys.argv[2]
 common = {"ansible_user": "root", "ansible_connection": "ssh", "ansible_python_interpreter": "/usr/bin/python3",
           "ansible_ssh_private_key_file": project + "/lab/state/ssh/id_ed25519", "byoc_lab_pki": project + "/lab/state/pki",
           "ansible_ssh_common_args": "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o LogLevel=ERROR"
-                                     " -o ControlMaster=auto -o ControlPersist=300s"}
-hosts = {"byoc-fleet-%d" % i: dict(common, ansible_host="10.89.61.%d" % (100 + i)) for i in range(1, n + 1)}
+                                     " -o ControlMaster=auto -o ControlPersist=60s"
+                                     # per fleet size: containers are recreated with the same addresses
+                                     " -o ControlPath=/tmp/byoc-fleet-%d-%%C" % n}
+hosts = {"byoc-fleet-%d" % i: dict(common, ansible_host="10.89.61.%d" % (100 + 10 * n + i)) for i in range(1, n + 1)}
 print(yaml.safe_dump({"all": {"children": {"byoc_sbcs": {"hosts": hosts}}}}))
 PY
 }
@@ -54,7 +58,7 @@ echo "| SBCs | first run s | re-run s (changed=0) | first run per SBC s |"
 echo "|---|---|---|---|"
 for n in $sizes; do
   cleanup
-  for i in $(seq 1 "$n"); do start_sbc "$i" >/dev/null; done
+  for i in $(seq 1 "$n"); do start_sbc "$n" "$i" >/dev/null; done
   inventory "$n" > "$state/inventory-$n.yml"
   first=$(timed_play "$state/inventory-$n.yml" "$state/run-$n-first.log")
   again=$(timed_play "$state/inventory-$n.yml" "$state/run-$n-again.log")
