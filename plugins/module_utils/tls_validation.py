@@ -418,8 +418,25 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
         if request.probe_policy:
             probe_futures = {name: probe_pool.submit(fn, *args, **kwargs)
                              for name, (fn, args, kwargs) in _probe_jobs(request, target).items()}
-        hs = probe.handshake(target, ciphers=":".join(s.openssl for s in request.suites), group=policy.ECDHE_GROUP,
-                             want_chain=True)
+        policy_offer = dict(ciphers=":".join(s.openssl for s in request.suites), group=policy.ECDHE_GROUP,
+                            want_chain=True)
+        hs = probe.handshake(target, **policy_offer)
+        diag = None
+        if not hs.ok and hs.error_kind in ("alert", "closed"):
+            diag = probe.handshake(target, versions=("TLSv1.0", "TLSv1.3"), ciphers="ALL:COMPLEMENTOFALL",
+                                   want_chain=True)
+            policy_names = {s.openssl for s in request.suites}
+            if diag.ok and diag.protocol == policy.TLS_VERSION and diag.cipher in policy_names:
+                # The peer does speak the policy: the first refusal was transient. Ask once more, the
+                # same way, and keep it visible as a warning whichever way the retry goes.
+                first, hs = hs, probe.handshake(target, **policy_offer)
+                if hs.ok:
+                    findings.append(Finding(
+                        "handshake", "warn", ep.label,
+                        "the first policy handshake failed (%s), the retry succeeded: the peer fails "
+                        "intermittently" % first.error,
+                        "check the peer's TLS log (Kamailio 5.6 with OpenSSL 3 can send sporadic internal "
+                        "error alerts under concurrent handshakes)"))
         if hs.ok:
             out.update(protocol=hs.protocol, **_suite_info(hs.cipher))
             if out["key_exchange"] == "ECDHE":
@@ -432,11 +449,6 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
             sent_der, out["chain_complete"] = hs.chain, hs.chain_complete
         else:
             unreachable = hs.error_kind in ("refused", "timeout", "network")
-            if hs.error_kind in ("alert", "closed"):
-                diag = probe.handshake(target, versions=("TLSv1.0", "TLSv1.3"), ciphers="ALL:COMPLEMENTOFALL",
-                                       want_chain=True)
-            else:
-                diag = None
             findings.append(_handshake_failure(ep, hs, diag))
             sent_der = diag.chain if diag is not None and diag.ok else []
             out["chain_complete"] = diag.chain_complete if diag is not None and diag.ok else None
