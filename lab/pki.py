@@ -31,6 +31,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 from cryptography import x509  # noqa: E402
+
 from support import pki  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), ".collections"))  # scripts/setup.sh links it

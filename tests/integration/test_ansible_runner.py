@@ -25,6 +25,7 @@ import tempfile
 import pytest
 import yaml
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+
 from support import pki
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -7,9 +7,9 @@ import stat
 import threading
 
 import pytest
-from helpers import run_playbook, task_results
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy, roots, x509
+from helpers import run_playbook, task_results
 
 TASK = "Install the region's DigiCert roots"
 G2, G3 = policy.ROOTS["g2"], policy.ROOTS["g3"]

@@ -6,12 +6,12 @@ import os
 import stat
 
 import pytest
+
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509
 from helpers import ROOT, ansible_env, run_playbook, task_results
 from support import pki
 from support.genesys_standin import CA_PATH, GenesysStandIn, authority
 from support.servers import closed_port
-
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509
 
 TASK = "Install the organisation CA"
 NOW = pki.now()

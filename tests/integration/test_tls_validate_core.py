@@ -9,11 +9,11 @@ import socket
 import ssl
 
 import pytest
-from support import pki, servers
-from support.peers import HOST, Lab
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_probe
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_validation as tv
+from support import pki, servers
+from support.peers import HOST, Lab
 
 DAY = datetime.timedelta(days=1)
 

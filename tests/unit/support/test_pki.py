@@ -4,6 +4,7 @@ import shutil
 import subprocess
 
 import pytest
+
 from support import pki
 
 pytestmark = pytest.mark.skipif(shutil.which("openssl") is None, reason="needs the openssl command")

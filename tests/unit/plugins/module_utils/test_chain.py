@@ -3,9 +3,9 @@
 import datetime
 
 import pytest
-from support import pki
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import chain
+from support import pki
 
 HOST = "sbc.example.test"
 DAY = datetime.timedelta(days=1)

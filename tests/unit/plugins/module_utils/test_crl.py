@@ -4,9 +4,9 @@ import datetime
 import threading
 
 import pytest
-from support import pki, servers
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import crl
+from support import pki, servers
 
 HOUR = datetime.timedelta(hours=1)
 

@@ -7,8 +7,6 @@ import json
 import urllib.parse
 
 import pytest
-from support.genesys_standin import CA_PATH, GenesysStandIn, authority
-from support.servers import closed_port
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import genesys_api
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
@@ -18,6 +16,8 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.genesys_api impo
     TransportError,
     retry_delay,
 )
+from support.genesys_standin import CA_PATH, GenesysStandIn, authority
+from support.servers import closed_port
 
 API = "https://api.example.test"
 LOGIN = "https://login.example.test"

@@ -5,8 +5,6 @@ import datetime
 import pytest
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes
-from support import pki
-from support.genesys_standin import GenesysStandIn, authority
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import genesys_api, org_ca, x509
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import (
@@ -14,6 +12,8 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import (
     FetchError,
     PolicyError,
 )
+from support import pki
+from support.genesys_standin import GenesysStandIn, authority
 
 URL = "https://api.example.test" + org_ca.CA_PATH
 NOW = pki.now()

@@ -4,10 +4,10 @@ import socket
 import ssl
 
 import pytest
-from support import pki, servers
-from support.peers import HOST, Lab
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_probe as probe
+from support import pki, servers
+from support.peers import HOST, Lab
 
 POLICY = servers.POLICY_CIPHERS
 

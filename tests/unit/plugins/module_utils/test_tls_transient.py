@@ -1,6 +1,7 @@
 """A peer that drops one handshake but speaks the policy: one retry, kept visible as a warning."""
 
 import pytest
+
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_validation
 from support import pki
 from support.servers import TLSServer

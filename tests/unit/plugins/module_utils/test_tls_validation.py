@@ -3,12 +3,12 @@
 import os
 
 import pytest
-from support import pki
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_validation as tv
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import CertificateError, PolicyError
+from support import pki
 
 
 @pytest.fixture()

@@ -13,6 +13,7 @@ import subprocess
 import sys
 
 import pytest
+
 from support import pki
 from support.peers import HOST, Lab
 
