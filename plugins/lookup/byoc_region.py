@@ -54,6 +54,8 @@ _raw:
     endpoints: {description: The four SIP proxy FQDNs, type: list, elements: str}
     port: {description: SIP TLS port, type: int, sample: 5061}
     transport: {description: Always tls, type: str, sample: tls}
+    tls_version: {description: The only TLS version of the policy (R1), type: str, sample: TLSv1.2}
+    ecdhe_group: {description: The only ECDHE group of the policy (R3), type: str, sample: secp384r1}
     root_family: {description: ev or g2, type: str, sample: g2}
     roots:
       description: Roots to trust (name, sha256, subject_hash, der_url, pem_url, current).

@@ -143,6 +143,8 @@ class Region:
             "endpoints": self.endpoints,
             "port": SIP_TLS_PORT,
             "transport": "tls",
+            "tls_version": TLS_VERSION,
+            "ecdhe_group": ECDHE_GROUP,
             "root_family": self.root_family,
             "roots": [dict(r.as_dict(), current=r.key in current) for r in self.roots(strict)],
             "strict_roots": strict,

@@ -60,6 +60,8 @@ def test_region_roots_default_to_migration_ready_and_strict_to_current(rid, defa
     assert [r.key for r in region.roots(strict=True)] == strict
     current = [r["key"] for r in region.as_dict()["roots"] if r["current"]]
     assert current == strict
+    assert {k: region.as_dict()[k] for k in ("port", "tls_version", "ecdhe_group")} == {
+        "port": 5061, "tls_version": "TLSv1.2", "ecdhe_group": "secp384r1"}
 
 
 def test_ev_and_g2_region_lists_match_the_spec():
