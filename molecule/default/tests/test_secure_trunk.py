@@ -165,7 +165,7 @@ def test_invite_carries_tgrp_uri_and_one_srtp_suite(sbc, genesys):  # R12, R13, 
     assert cryptos == ["AES_CM_128_HMAC_SHA1_80"], sdp
 
 
-def test_rendered_policy_matches_the_core(sbc):  # vars/main.yml restates policy.py: no drift
+def test_rendered_policy_matches_the_core(sbc):  # what Kamailio got is what policy.py says
     tls_cfg = sbc.file("/etc/kamailio/byoc/tls.cfg").content_string
     assert "method = %s\n" % policy.TLS_VERSION in tls_cfg
     assert "cipher_list = %s\n" % policy.openssl_cipher_string("byoc-2019") in tls_cfg
