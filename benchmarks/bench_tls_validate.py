@@ -130,11 +130,10 @@ def run_core(peers, root_file, tmp, probe_policy):
     return {"wall": inner["wall"], "process_wall": wall, "cpu": cpu, "validate_cpu": inner["cpu"]}
 
 
-def run_module(peers, root_file, tmp):
-    play = [{"name": "Bench", "hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "Validate the bench peers", "byoc.secure_trunk.tls_validate": {
-            "endpoints": endpoints_of(peers), "ca_file": root_file}}]}]
-    path = os.path.join(tmp, "module-%d.yml" % len(peers))
+def _timed_play(task, name, tmp):
+    """Write a one-task play on localhost (system Python), run it, return wall and CPU."""
+    play = [{"name": "Bench", "hosts": "localhost", "gather_facts": False, "tasks": [task]}]
+    path = os.path.join(tmp, name)
     with open(path, "w") as handle:
         json.dump(play, handle)
     wall, cpu, proc = measure([os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e",
@@ -142,21 +141,19 @@ def run_module(peers, root_file, tmp):
     if proc.returncode:
         raise RuntimeError(proc.stdout[-2000:])
     return {"wall": wall, "cpu": cpu}
+
+
+def run_module(peers, root_file, tmp):
+    task = {"name": "Validate the bench peers", "byoc.secure_trunk.tls_validate": {
+        "endpoints": endpoints_of(peers), "ca_file": root_file}}
+    return _timed_play(task, "module-%d.yml" % len(peers), tmp)
 
 
 def run_get_certificate(peers, tmp):
-    play = [{"name": "Bench", "hosts": "localhost", "gather_facts": False, "tasks": [
-        {"name": "Get the certificate", "community.crypto.get_certificate": {
-            "host": "127.0.0.1", "port": "{{ item.port }}", "server_name": "{{ item.host }}",
-            "asn1_base64": True}, "loop": peers, "loop_control": {"label": "{{ item.host }}"}}]}]
-    path = os.path.join(tmp, "getcert-%d.yml" % len(peers))
-    with open(path, "w") as handle:
-        json.dump(play, handle)
-    wall, cpu, proc = measure([os.path.join(VENV_BIN, "ansible-playbook"), "-i", "localhost,", "-c", "local", "-e",
-                               "ansible_python_interpreter=%s" % SYSTEM_PYTHON, path], env=ansible_env(tmp))
-    if proc.returncode:
-        raise RuntimeError(proc.stdout[-2000:])
-    return {"wall": wall, "cpu": cpu}
+    task = {"name": "Get the certificate", "community.crypto.get_certificate": {
+        "host": "127.0.0.1", "port": "{{ item.port }}", "server_name": "{{ item.host }}", "asn1_base64": True},
+        "loop": peers, "loop_control": {"label": "{{ item.host }}"}}
+    return _timed_play(task, "getcert-%d.yml" % len(peers), tmp)
 
 
 def sslyze_bin():
