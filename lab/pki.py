@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Lab PKI for the molecule scenarios and the demo (stand-ins, never real trust).
 
-    python3 lab/pki.py DEST [--region euc2] [--sbc-fqdn sbc.customer.example]
+    python3 lab/pki.py DEST [--region euc2] [--sbc-fqdn sbc.customer.example] [--edge FQDN ...]
 
 Writes into DEST (idempotent: nothing is regenerated while every file exists and no
 certificate expires within 30 days):
@@ -12,6 +12,10 @@ certificate expires within 30 days):
 - ``genesys-badroot.*``      names lb04..., but chains to another root ("Lab rogue root")
 - ``public-root.crt``        "Lab public CA" standing in for a root Genesys accepts (R8)
 - ``sbc.crt`` / ``sbc.key``  the SBC's leaf + intermediate (full chain) for ``--sbc-fqdn``
+- ``org-ca.crt`` / ``.der``  "Lab organisation CA": stands in for the CA Genesys Cloud manages for an
+  organisation, which signs its Edges (BYOC Premises, R16); served by the API stand-in
+- ``edge-good.{crt,key}``    an Edge certificate signed by it, naming every ``--edge``
+- ``edge-rogue.*``           names the same Edges, signed by another organisation's CA
 - ``bad/``                   defective SBC inputs for the negative tests: ECDSA certificate,
   IP-only certificate, mismatched key, garbled PEM certificate and key, expired certificate,
   self-signed certificate, a leaf without its intermediate.
@@ -31,11 +35,13 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tests"))
 
 from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import serialization  # noqa: E402
 
 from support import pki  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), ".collections"))  # scripts/setup.sh links it
 ORG = "byoc.secure_trunk lab"
+EDGES = ["edge1.customer.example", "edge2.customer.example"]  # the premises lab's Edge FQDNs
 
 
 def endpoints(region: str):
@@ -70,13 +76,14 @@ def _fresh(dest: str, names) -> bool:
     return True
 
 
-def build(dest: str, region: str, sbc_fqdn: str) -> bool:
+def build(dest: str, region: str, sbc_fqdn: str, edges=tuple(EDGES)) -> bool:
     files = ["genesys-root.crt", "genesys-good.crt", "genesys-good.key", "genesys-badname.crt",
              "genesys-badname.key", "genesys-badroot.crt", "genesys-badroot.key", "public-root.crt",
              "sbc.crt", "sbc.key", "bad/ecdsa.crt", "bad/ecdsa.key", "bad/ip-only.crt", "bad/ip-only.key",
              "bad/mismatched.key", "bad/garbled.crt", "bad/expired.crt", "bad/self-signed.crt",
-             "bad/self-signed.key", "bad/garbled.key", "bad/leaf-only.crt", "lab.txt"]
-    stamp = "region=%s sbc=%s\n" % (region, sbc_fqdn)
+             "bad/self-signed.key", "bad/garbled.key", "bad/leaf-only.crt", "org-ca.crt", "org-ca.der",
+             "edge-good.crt", "edge-good.key", "edge-rogue.crt", "edge-rogue.key", "lab.txt"]
+    stamp = "region=%s sbc=%s edges=%s\n" % (region, sbc_fqdn, ",".join(edges))
     stamp_path = os.path.join(dest, "lab.txt")
     if _fresh(dest, files) and open(stamp_path).read() == stamp:
         return False
@@ -109,6 +116,16 @@ def build(dest: str, region: str, sbc_fqdn: str) -> bool:
     _write(os.path.join(dest, "public-root.crt"), p_root.pem)
     _write(os.path.join(dest, "sbc.crt"), pki.chain_pem(sbc, p_inter))
     _write(os.path.join(dest, "sbc.key"), sbc.key_pem, 0o600)
+
+    # BYOC Premises: the organisation CA signs the Edges directly; a rogue one signs an impostor.
+    org_ca = pki.make_root("Lab organisation CA", key=key(), organization=ORG)
+    rogue_org_ca = pki.make_root("Lab rogue organisation CA", key=key(), organization=ORG)
+    _write(os.path.join(dest, "org-ca.crt"), org_ca.pem)
+    _write(os.path.join(dest, "org-ca.der"), org_ca.cert.public_bytes(serialization.Encoding.DER))
+    for stem, issuer in (("edge-good", org_ca), ("edge-rogue", rogue_org_ca)):
+        edge = pki.make_leaf(issuer, list(edges), key=key(), organization=ORG, days=397)
+        _write(os.path.join(dest, stem + ".crt"), edge.pem)
+        _write(os.path.join(dest, stem + ".key"), edge.key_pem, 0o600)
 
     # Defective SBC inputs (each must fail before the host changes).
     bad = os.path.join(dest, "bad")
@@ -144,8 +161,9 @@ def main() -> int:
     parser.add_argument("dest")
     parser.add_argument("--region", default="euc2")
     parser.add_argument("--sbc-fqdn", default="sbc.customer.example")
+    parser.add_argument("--edge", action="append", help="an Edge FQDN (repeat); default %s" % " ".join(EDGES))
     args = parser.parse_args()
-    changed = build(os.path.abspath(args.dest), args.region, args.sbc_fqdn)
+    changed = build(os.path.abspath(args.dest), args.region, args.sbc_fqdn, tuple(args.edge or EDGES))
     print("changed" if changed else "ok")
     return 0
 
