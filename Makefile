@@ -22,7 +22,7 @@ unit: setup
 	$(BIN)/pytest -n auto tests
 
 lint: setup
-	$(BIN)/ruff check plugins tests scripts benchmarks lab
+	$(BIN)/ruff check plugins tests scripts benchmarks lab molecule
 	ANSIBLE_VAULT_PASSWORD_FILE=examples/vault-password.txt $(BIN)/ansible-lint --offline --profile production
 	$(BIN)/antsibull-changelog lint
 

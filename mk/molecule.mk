@@ -8,7 +8,7 @@
 #   make lab-down          remove every lab container and network (molecule destroy)
 #   make bench-molecule    figures for docs/benchmarks.md (rebuilds the images; ~10 min)
 LAB_ENV := source lab/env.sh &&
-MOLECULE_SCENARIOS ?= default include
+MOLECULE_SCENARIOS ?= default include premises
 MOLECULE_STAMP := $(VENV)/.requirements-molecule.sha256
 
 .PHONY: molecule-setup lab-images lab-pki molecule lab-up lab-down bench-molecule $(addprefix molecule-,$(MOLECULE_SCENARIOS))

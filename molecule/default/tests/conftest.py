@@ -8,6 +8,7 @@ import testinfra
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
 sys.path.insert(0, os.path.join(ROOT, ".collections"))
+sys.path.insert(0, os.path.join(ROOT, "molecule", "shared", "tests"))  # lab_sip
 
 PREFIX = os.environ.get("BYOC_LAB_PREFIX", "byoc-default")
 SBC_FQDN = "sbc.customer.example"

@@ -8,6 +8,7 @@ import re
 import time
 
 import pytest
+from lab_sip import SIP_INVITE, wait_for_flags
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy
 
@@ -90,21 +91,6 @@ def test_options_over_tls_is_answered(genesys):  # R4
     assert out.startswith("SIP/2.0 200")
 
 
-def dispatcher_flags(sbc):
-    out = sbc.check_output("kamcmd dispatcher.list")
-    return dict(re.findall(r"URI: sip:(lb0\d)\.\S+\s+FLAGS: (\w+)", out))
-
-
-def wait_for_flags(sbc, want, timeout=30):
-    flags = {}
-    for _ in range(timeout):
-        flags = dispatcher_flags(sbc)
-        if all(flags.get(k, "").startswith(v) for k, v in want.items()):
-            return flags
-        time.sleep(1)
-    return flags
-
-
 def test_outbound_tls_to_the_verified_peer_is_up(sbc, genesys):  # R7, R14
     flags = wait_for_flags(sbc, {"lb01": "A", "lb02": "A"})
     assert flags["lb01"].startswith("A") and flags["lb02"].startswith("A"), flags
@@ -124,30 +110,6 @@ def test_outbound_peer_with_another_root_is_refused(sbc, badroot):  # R7
     flags = wait_for_flags(sbc, {"lb04": "I"})
     assert flags["lb04"].startswith("I"), flags
     assert "LAB-PEER OPTIONS" not in badroot.file("/var/log/lab-genesys-peer.log").content_string
-
-
-SIP_INVITE = r'''
-import socket
-sdp = ("v=0\r\no=pbx 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-       "m=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:101 telephone-event/8000\r\na=sendrecv\r\n")
-msg = ("INVITE sip:+41445550100@sbc.customer.example SIP/2.0\r\n"
-       "Via: SIP/2.0/UDP 127.0.0.1:5070;branch=z9hG4bK-lab-invite-%(n)s\r\n"
-       "Max-Forwards: 70\r\nFrom: <sip:+41445550999@pbx.lab.invalid>;tag=1\r\n"
-       "To: <sip:+41445550100@sbc.customer.example>\r\nCall-ID: lab-invite-%(n)s\r\nCSeq: 1 INVITE\r\n"
-       "Contact: <sip:pbx@127.0.0.1:5070>\r\nContent-Type: application/sdp\r\n"
-       "Content-Length: %%d\r\n\r\n%%s") %% (len(sdp), sdp)
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-s.bind(("127.0.0.1", 5070))
-s.settimeout(15)
-s.sendto(msg.encode(), ("127.0.0.1", 5060))
-codes = []
-while True:
-    data = s.recv(65535).decode()
-    codes.append(data.split(" ", 2)[1])
-    if int(codes[-1]) >= 200:
-        break
-print(" ".join(codes))
-'''
 
 
 def test_invite_carries_tgrp_uri_and_one_srtp_suite(sbc, genesys):  # R12, R13, R15
