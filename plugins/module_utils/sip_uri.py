@@ -29,6 +29,14 @@ def _escape(text: str, safe) -> str:
     return "".join(ch if ch in safe else "".join("%%%02X" % b for b in ch.encode("utf-8")) for ch in text)
 
 
+def is_host_name(value) -> bool:
+    """Strictly a fully qualified DNS host name, as typed: no IP address, port, spaces or newline."""
+    if not isinstance(value, str) or not 3 <= len(value) <= 253:
+        return False
+    labels = value.lower().split(".")
+    return len(labels) >= 2 and labels[-1].isalpha() and all(_LABEL.match(label) for label in labels)
+
+
 def check_hostname(host: str, what: str = "host") -> str:
     """A DNS host name a certificate can carry; never an IP address."""
     name = str(host or "").strip().rstrip(".").lower()

@@ -279,12 +279,6 @@ def _refusal(name, overrides, *fragments, product="premises", marks=()):
     return pytest.param(product, overrides, fragments, id=name, marks=marks)
 
 
-# The FQDN pattern ends in ``$``, which re.match lets match before a final newline: a YAML block scalar
-# or a survey textarea can hand in "edge1.customer.example\n", which passes the preflight today.
-TRAILING_NEWLINE_PASSES = pytest.mark.xfail(
-    strict=True, reason="preflight bug: the Edge FQDN check accepts a trailing newline ($ instead of \\Z)")
-
-
 @pytest.mark.parametrize("product, overrides, fragments", [
     _refusal("empty-edges", {"secure_trunk_edges": []},
              "secure_trunk_edges: is empty but secure_trunk_product is premises",
@@ -297,7 +291,7 @@ TRAILING_NEWLINE_PASSES = pytest.mark.xfail(
              "give each Edge's FQDN only, the port is 5061"),
     _refusal("edge-with-trailing-newline", {"secure_trunk_edges": ["edge1.customer.example\n"]},
              'secure_trunk_edges ["edge1.customer.example\\n"]: not fully qualified host names',
-             "give each Edge's FQDN only, the port is 5061", marks=TRAILING_NEWLINE_PASSES),
+             "give each Edge's FQDN only, the port is 5061"),  # a YAML block scalar or a survey textarea adds it
     _refusal("duplicate-edges-in-two-cases", {"secure_trunk_edges": ["edge1.customer.example",
                                                                      "EDGE1.Customer.Example"]},
              'secure_trunk_edges ["edge1.customer.example", "EDGE1.Customer.Example"]: lists an Edge twice',

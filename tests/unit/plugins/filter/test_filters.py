@@ -31,3 +31,11 @@ def test_errors_surface_as_filter_errors(call):
 
 def test_subject_hash_of_a_root():
     assert subject_hash.subject_hash(bundled(policy.ROOTS["ev"]).pem.decode()) == "244b5494"
+
+
+def test_the_host_name_test_is_registered_and_strict():
+    from ansible_collections.byoc.secure_trunk.plugins.test import host_name
+
+    tests = host_name.TestModule().tests()
+    assert set(tests) == {"host_name"}
+    assert tests["host_name"]("edge1.example.com") and not tests["host_name"]("edge1.example.com\n")

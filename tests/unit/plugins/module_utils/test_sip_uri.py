@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.sip_uri import check_hostname, tgrp_uri
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.sip_uri import check_hostname, is_host_name, tgrp_uri
 
 HOST = "lb01.voice.euc2.pure.cloud"
 
@@ -59,3 +59,19 @@ def test_bad_parts_are_refused(kwargs, words):
 
 def test_hostname_is_normalised():
     assert check_hostname("LB01.Voice.EUC2.pure.cloud.") == HOST
+
+
+@pytest.mark.parametrize("value", ["sbc.example.com", "Edge1.Customer.Example", "lb01.voice.use2.us-gov-pure.cloud",
+                                   "a-1.b.io", "x" * 63 + ".example.com"])
+def test_host_names_as_typed_are_accepted(value):
+    assert is_host_name(value)
+
+
+@pytest.mark.parametrize("value", [
+    "192.0.2.10", "2001:db8::1", "edge1.example.com:5061", "edge1.example.com\n", " edge1.example.com",
+    "edge1.example.com.", "localhost", "_sips._tcp.example.com", "edge1..example.com", "-edge.example.com",
+    "edge1.example.123", "x" * 64 + ".example.com", ("a" * 60 + ".") * 5 + "com", "", None, 5061,
+    ["edge1.example.com"],
+])
+def test_other_values_are_not_host_names(value):
+    assert not is_host_name(value)
