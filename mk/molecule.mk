@@ -2,8 +2,8 @@
 # through `-include mk/*.mk`). Uses $(BIN) and the exported ANSIBLE_* from there.
 #
 #   make lab-images        podman + runc + debootstrap (apt, if missing), base and lab images (cached)
-#   make molecule          molecule test, every scenario (default, include)
-#   make molecule-default  one scenario; also molecule-include
+#   make molecule          molecule test, every scenario (default, include, premises)
+#   make molecule-default  one scenario; also molecule-include, molecule-premises
 #   make lab-up            converge the default lab and leave it running (SBC TLS on 127.0.0.1:5061)
 #   make lab-down          remove every lab container and network (molecule destroy)
 #   make bench-molecule    figures for docs/benchmarks.md (rebuilds the images; ~10 min)
