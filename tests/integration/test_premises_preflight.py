@@ -230,6 +230,16 @@ def test_org_ca_from_a_file_or_content_is_checked_reported_and_handed_on(pki_fil
     assert run.task(FETCH_TASK)["api"] is None
 
 
+def test_edges_as_a_comma_separated_string_are_read_as_a_list(pki_files):
+    # What -e secure_trunk_edges=a,b or an AWX survey text field hands in; argument specs accept it too.
+    run = run_preflight(premises_vars(pki_files, secure_trunk_edges="Edge1.customer.example, edge2.customer.example"))
+    assert run.rc == 0, run
+    assert run.task("Read the Edges as a list")["ansible_facts"]["secure_trunk_edge_list"] == [
+        "Edge1.customer.example", "edge2.customer.example"]
+    assert run.task(PEERS_TASK)["ansible_facts"]["__secure_trunk_peers"] == [
+        "edge1.customer.example", "edge2.customer.example"]
+
+
 @pytest.mark.parametrize("creds", ["vars", "env", "authority-name"])
 def test_org_ca_from_the_platform_api(pki_files, tmp_path, creds):
     extra_authority = [authority(OTHER_ORG_CA, name="Second SIP CA")] if creds == "authority-name" else []
