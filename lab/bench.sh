@@ -4,6 +4,7 @@
 #
 #   lab/bench.sh            everything (rebuilds the images from scratch: about 10 minutes)
 #   lab/bench.sh --no-cold  keep the images (skip the cold build and the cache load)
+#   BENCH_SCENARIOS="premises" lab/bench.sh --no-cold   only some scenarios
 #
 # Prints Markdown table rows; each step's output goes to .cache/lab/bench/*.log. Run from the
 # repository root with the venv on PATH (`make bench-molecule` does both). Leaves no
@@ -36,7 +37,7 @@ if [ $COLD = 1 ]; then
 fi
 t=$(now); run images-warm lab/images.sh; row "lab image, already current" "$(since "$t")"
 
-for scenario in default include; do
+for scenario in ${BENCH_SCENARIOS:-default include premises}; do
   run "$scenario-destroy" molecule destroy -s "$scenario" || true
   run "$scenario-create" molecule create -s "$scenario"
   run "$scenario-prepare" molecule prepare -s "$scenario"
