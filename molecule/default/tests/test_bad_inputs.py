@@ -1,35 +1,19 @@
 """Defective inputs fail before the host changes, with messages naming object, defect and fix."""
 
-import json
 import os
-import subprocess
 
 import pytest
 
+from lab_play import run_bad_inputs
+
 HERE = os.path.dirname(os.path.abspath(__file__))
-ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 
 
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
-    out = tmp_path_factory.mktemp("bad") / "report.json"
-    env = dict(os.environ, ANSIBLE_ROLES_PATH=os.path.join(ROOT, "molecule", "shared", "roles"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"), ANSIBLE_PIPELINING="true")
     # The play targets group sbcs: the one SBC, over SSH with the lab key (as molecule does).
-    inv = tmp_path_factory.mktemp("inv") / "hosts.yml"
-    inv.write_text(
-        "sbcs:\n  hosts:\n    byoc-default-sbc:\n      ansible_host: 10.89.61.10\n      ansible_user: root\n"
-        "      ansible_ssh_private_key_file: %s\n"
-        "      ansible_ssh_common_args: -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
-        " -o LogLevel=ERROR -o ControlMaster=auto -o ControlPersist=300s\n"
-        % os.path.join(ROOT, "lab", "state", "ssh", "id_ed25519"))
-    cmd = ["ansible-playbook", "-i", str(inv), os.path.join(HERE, "..", "bad_inputs.yml"),
-           "-e", "ansible_python_interpreter=/usr/bin/python3",
-           "-e", "byoc_lab_pki=%s" % os.path.join(ROOT, "lab", "state", "pki"),
-           "-e", "bad_inputs_report=%s" % out]
-    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
-    assert out.exists(), run.stdout[-3000:] + run.stderr[-2000:]
-    return json.loads(out.read_text())
+    return run_bad_inputs(os.path.join(HERE, "..", "bad_inputs.yml"), "sbcs", "byoc-default-sbc", "10.89.61.10",
+                          str(tmp_path_factory.mktemp("bad")))
 
 
 CASES = ["missing certificate", "garbled certificate", "garbled key", "mismatched key", "ECDSA certificate",

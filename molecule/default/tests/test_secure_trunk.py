@@ -8,9 +8,9 @@ import re
 import time
 
 import pytest
-from lab_sip import SIP_INVITE, wait_for_flags
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy
+from lab_sip import SIP_INVITE, wait_for_flags
 
 SBC = "sbc.customer.example"
 POLICY_SUITES = [s.openssl for s in policy.policy_suites("byoc-2019")]

@@ -10,12 +10,12 @@ import os
 import re
 import time
 
-from conftest import PKI, REPORTS
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
-from lab_sip import SIP_INVITE, wait_for_flags
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy
+from conftest import PKI, REPORTS
+from lab_sip import SIP_INVITE, wait_for_flags
 
 EDGES = ["edge1.customer.example", "edge2.customer.example"]
 BYOC_DIR = "/etc/kamailio/byoc"
