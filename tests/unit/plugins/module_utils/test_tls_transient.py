@@ -1,5 +1,8 @@
 """A peer that drops one handshake but speaks the policy: one retry, kept visible as a warning."""
 
+import threading
+import time
+
 import pytest
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_validation
@@ -44,3 +47,38 @@ def test_one_dropped_handshake_is_retried_and_reported(peer_files, drops, ok, ch
     assert result["ok"] is ok and result["checks"]["handshake"] == check
     if check == "warn":
         assert "the retry succeeded" in result["warnings"][0]["defect"]
+
+
+
+def test_policy_probes_follow_the_verdict_handshake_a_few_at_a_time(peer_files, monkeypatch):
+    # Kamailio 5.6.3 with OpenSSL 3 dropped good handshakes (and crashed) under bursts of probes.
+    calls, lock = [], threading.Lock()
+    state = {"active": 0, "peak": 0}
+
+    def recorded(name, fn):
+        def wrapper(*args, **kwargs):
+            with lock:
+                state["active"] += 1
+                state["peak"] = max(state["peak"], state["active"])
+            start = time.monotonic()
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                with lock:
+                    state["active"] -= 1
+                    calls.append((name, kwargs.get("want_chain", False), start, time.monotonic()))
+        return wrapper
+
+    for name in ("handshake", "s_client"):  # every connection goes through one of these
+        monkeypatch.setattr(tls_validation.probe, name, recorded(name, getattr(tls_validation.probe, name)))
+    with TLSServer(str(peer_files / "chain.pem"), str(peer_files / "key.pem")) as server:
+        request = tls_validation.build_request(host="lb01.voice.euc2.pure.cloud", port=server.port,
+                                               connect_address="127.0.0.1", ca_file=str(peer_files / "root.pem"),
+                                               revocation="none", timeout=5, probe_policy=True)
+        (result,) = tls_validation.validate(request)["endpoints"]
+    assert result["checks"]["handshake"] == "pass" and result["probes"] is not None
+    verdict = [c for c in calls if c[1]]
+    probes = [c for c in calls if not c[1]]
+    assert len(verdict) == 1 and len(probes) > tls_validation.PROBES_PER_ENDPOINT
+    assert min(c[2] for c in probes) >= verdict[0][3]  # every probe starts after the verdict's handshake
+    assert state["peak"] <= tls_validation.PROBES_PER_ENDPOINT
