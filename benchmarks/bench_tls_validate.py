@@ -323,8 +323,10 @@ READING = """Reading the figures:
   the endpoint threads, plus thread start-up. One CRL fetch per URL serves every endpoint.
 - The module row adds ansible-playbook's own start-up and the module's transfer (about 1.5 s, constant); the
   "process" CPU column of the core row includes the interpreter start and imports (about 0.15 s).
-- probe_policy makes about 27 more handshakes per endpoint (and two openssl processes), all concurrent: at 60
-  endpoints that is over 1,600 handshakes on a 2-core machine whose peers also run there, so it is CPU-bound.
+- probe_policy makes about 27 more handshakes per endpoint (and two openssl processes), after the verdict's
+  handshake and at most 8 at a time per endpoint (a burst upset Kamailio 5.6.3, docs/kamailio.md): with these
+  latencies that is about four rounds, 2.5 s for one endpoint. At 60 endpoints it is over 1,600 handshakes on a
+  2-core machine whose peers also run there, so it is CPU-bound.
 - The tools do different amounts of work: get_certificate only fetches the leaf, one endpoint after another in
   an Ansible loop; sslyze and testssl enumerate the cipher suites of every protocol version suite by suite
   (hundreds of handshakes per server), which at these latencies costs about 30 s (sslyze, whether 1 or 4
