@@ -28,3 +28,11 @@ def run_bad_inputs(playbook, group, host, address, workdir):
     assert os.path.exists(out), run.stdout[-3000:] + run.stderr[-2000:]
     with open(out) as handle:
         return json.load(handle)
+
+
+def assert_refused_in_the_assertion_phase(report, name):
+    """The named case failed before any task that installs or creates, with the expected words."""
+    (case,) = [c for c in report["cases"] if c["name"] == name]
+    assert case["failed"], "%s was accepted" % name
+    assert case["expect"] in case["msg"], case
+    assert "Install" not in case["task"] and "Create" not in case["task"], case
