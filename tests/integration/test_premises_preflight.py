@@ -369,3 +369,52 @@ def test_a_wrong_client_secret_is_refused_with_the_fix_and_never_shown(pki_files
     assert not api.issued_tokens
     assert_no_secrets(run, api, extra["secure_trunk_genesys_client_secret"])
     assert not os.path.exists(run.task(STAGE_TASK)["path"])
+
+
+# ------------------------------------------------------------------ several SBCs in one play
+
+
+def run_fleet_preflight(tmp_path, group_vars, hosts):
+    """The preflight over several local hosts of group byoc_sbcs; returns (rc, {task name: {host: result}})."""
+    inventory = tmp_path / "fleet.yml"
+    inventory.write_text(yaml.safe_dump({"byoc_sbcs": {"hosts": hosts, "vars": dict(
+        group_vars, ansible_connection="local", ansible_python_interpreter="/usr/bin/python3")}}))
+    environment = ansible_env()
+    for name in GENESYS_ENV:
+        environment.pop(name, None)
+    proc = subprocess.run(["ansible-playbook", "-i", str(inventory), PLAYBOOK, "--tags", "preflight"],
+                          capture_output=True, text=True, env=environment, timeout=300)
+    result = json.loads(proc.stdout)
+    tasks = {}
+    for play in result["plays"]:
+        for task in play["tasks"]:
+            tasks.setdefault(task["task"]["name"], {}).update(task["hosts"])
+    return proc.returncode, tasks
+
+
+CLOUD_HOST = {"secure_trunk_product": "cloud", "secure_trunk_edges": [], "secure_trunk_org_ca_src": ""}
+
+
+def test_one_fetch_serves_every_premises_sbc_and_skips_the_cloud_ones(pki_files, tmp_path):
+    # "a-cloud" comes first in the play: the fetch must still run, with a premises SBC's inputs.
+    rc, tasks = run_fleet_preflight(tmp_path, premises_vars(pki_files),
+                                    {"a-cloud": CLOUD_HOST, "sbc-a": {}, "sbc-b": {}})
+    assert rc == 0
+    (fetch,) = tasks[ROLE + FETCH_TASK].values()
+    assert fetch["sha256"] == sha256(ORG_CA)
+    handed = tasks[ROLE + FACT_TASK]
+    for host in ("sbc-a", "sbc-b"):
+        assert handed[host]["ansible_facts"]["secure_trunk_org_ca_pem"].endswith(ORG_CA.pem.decode())
+    assert handed["a-cloud"].get("skipped") is True
+
+
+def test_a_second_organisation_in_the_same_play_is_refused(pki_files, tmp_path):
+    # One fetch per play: sbc-b naming another CA must not silently receive sbc-a's.
+    rc, tasks = run_fleet_preflight(tmp_path, premises_vars(pki_files),
+                                    {"sbc-a": {}, "sbc-b": {"secure_trunk_org_ca_src": pki_files["expired"]}})
+    assert rc != 0
+    verdict = tasks[ROLE + "Assert one organisation per play (the CA is fetched once for every premises SBC)"]
+    assert not verdict["sbc-a"].get("failed")
+    assert verdict["sbc-b"]["failed"] and "differs from sbc-a's, and one play fetches one organisation's CA" in (
+        verdict["sbc-b"]["msg"])
+    assert "sbc-b" not in tasks.get(ROLE + FACT_TASK, {}) or tasks[ROLE + FACT_TASK]["sbc-b"].get("skipped")
