@@ -82,3 +82,31 @@ def test_policy_probes_follow_the_verdict_handshake_a_few_at_a_time(peer_files, 
     assert len(verdict) == 1 and len(probes) > tls_validation.PROBES_PER_ENDPOINT
     assert min(c[2] for c in probes) >= verdict[0][3]  # every probe starts after the verdict's handshake
     assert state["peak"] <= tls_validation.PROBES_PER_ENDPOINT
+
+
+@pytest.mark.parametrize("drops", [1, 99])
+def test_a_dropped_secp384r1_probe_is_asked_again(peer_files, monkeypatch, drops):
+    # Seen in CI: the listener negotiated ECDHE on secp384r1, yet its concurrent secp384r1 probe was dropped
+    # and the report said "does no ECDHE on secp384r1". One retry tells a flaky peer from a misconfigured one.
+    real, left = tls_validation.probe.handshake, {"drops": drops}
+
+    def flaky(target, **kwargs):
+        if kwargs.get("group") == "secp384r1" and kwargs.get("ciphers") == "ECDHE" and left["drops"] > 0:
+            left["drops"] -= 1
+            return tls_validation.probe.Handshake(False, error_kind="closed", error="connection closed")
+        return real(target, **kwargs)
+
+    monkeypatch.setattr(tls_validation.probe, "handshake", flaky)
+    with TLSServer(str(peer_files / "chain.pem"), str(peer_files / "key.pem")) as server:
+        request = tls_validation.build_request(host="lb01.voice.euc2.pure.cloud", port=server.port,
+                                               connect_address="127.0.0.1", ca_file=str(peer_files / "root.pem"),
+                                               revocation="none", timeout=5, probe_policy=True)
+        (result,) = tls_validation.validate(request)["endpoints"]
+    defects = [w["defect"] for w in result["warnings"]]
+    if drops == 1:
+        assert result["probes"]["groups"]["secp384r1"] == "accepted"
+        assert any("group secp384r1 probe failed (connection closed), its retry succeeded" in d for d in defects)
+        assert not any("does no ECDHE" in d for d in defects), defects
+    else:
+        assert result["probes"]["groups"]["secp384r1"] == "refused"
+        assert any("does no ECDHE on secp384r1" in d for d in defects), defects
