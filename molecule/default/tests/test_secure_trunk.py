@@ -10,7 +10,7 @@ import time
 import pytest
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy
-from lab_sip import SIP_INVITE, wait_for_flags
+from lab_sip import place_invite, wait_for_flags
 
 SBC = "sbc.customer.example"
 POLICY_SUITES = [s.openssl for s in policy.policy_suites("byoc-2019")]
@@ -113,15 +113,10 @@ def test_outbound_peer_with_another_root_is_refused(sbc, badroot):  # R7
 
 
 def test_invite_carries_tgrp_uri_and_one_srtp_suite(sbc, genesys):  # R12, R13, R15
-    n = str(int(time.time()))
-    sbc.run("cat > /tmp/invite.py <<'EOF'\n%s\nEOF" % (SIP_INVITE % {"n": n}))
-    codes = sbc.check_output("python3 /tmp/invite.py")
+    codes, ru, sdp = place_invite(sbc, genesys, str(int(time.time())))
     assert codes.split()[-1] == "486", codes  # the lab peer refuses calls after logging them
-    log = genesys.file("/var/log/lab-genesys-peer.log").content_string
-    ru = re.findall(r"LAB-PEER INVITE ru=<([^>]*)>", log)[-1]
     assert re.fullmatch(r"sip:\+41445550100;tgrp=lab-trunk;trunk-context=byoc\.customer\.example"
                         r"@lb0[12]\.voice\.euc2\.pure\.cloud:5061;transport=tls", ru), ru
-    sdp = re.findall(r"LAB-PEER-SDP lab-invite-%s <(.*?)>\n" % n, log, re.S)[-1]
     assert "RTP/SAVP" in sdp and "RTP/AVP " not in sdp, sdp
     cryptos = re.findall(r"a=crypto:\d+ (\S+)", sdp)
     assert cryptos == ["AES_CM_128_HMAC_SHA1_80"], sdp

@@ -15,7 +15,7 @@ from cryptography.hazmat.primitives import hashes
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy
 from conftest import PKI, REPORTS
-from lab_sip import SIP_INVITE, wait_for_flags
+from lab_sip import place_invite, wait_for_flags
 
 EDGES = ["edge1.customer.example", "edge2.customer.example"]
 BYOC_DIR = "/etc/kamailio/byoc"
@@ -61,15 +61,10 @@ def test_outbound_tls_to_the_edges_is_up(sbc, edge):  # R16 trust, R4 5061 TLS
 
 
 def test_invite_reaches_an_edge_with_tgrp_uri_and_srtp(sbc, edge):  # R12, R15 toward the Edges
-    n = "premises-%d" % time.time()
-    sbc.run("cat > /tmp/invite.py <<'EOF'\n%s\nEOF" % (SIP_INVITE % {"n": n}))
-    codes = sbc.check_output("python3 /tmp/invite.py")
+    codes, ru, sdp = place_invite(sbc, edge, "premises-%d" % time.time())
     assert codes.split()[-1] == "486", codes  # the lab peer refuses calls after logging them
-    log = edge.file("/var/log/lab-genesys-peer.log").content_string
-    ru = re.findall(r"LAB-PEER INVITE ru=<([^>]*)>", log)[-1]
     assert re.fullmatch(r"sip:\+41445550100;tgrp=lab-trunk;trunk-context=byoc\.customer\.example"
                         r"@edge[12]\.customer\.example:5061;transport=tls", ru), ru
-    sdp = re.findall(r"LAB-PEER-SDP lab-invite-%s <(.*?)>\n" % n, log, re.S)[-1]
     assert "RTP/SAVP" in sdp and re.findall(r"a=crypto:\d+ (\S+)", sdp) == ["AES_CM_128_HMAC_SHA1_80"], sdp
 
 
