@@ -34,7 +34,7 @@ def is_host_name(value) -> bool:
     if not isinstance(value, str) or not 3 <= len(value) <= 253:
         return False
     labels = value.lower().split(".")
-    return len(labels) >= 2 and labels[-1].isalpha() and all(_LABEL.match(label) for label in labels)
+    return len(labels) >= 2 and labels[-1].isalpha() and all(_LABEL.fullmatch(label) for label in labels)
 
 
 def check_hostname(host: str, what: str = "host") -> str:
@@ -57,7 +57,7 @@ def check_hostname(host: str, what: str = "host") -> str:
             "contains an underscore (an SRV _service._proto name?); public certificates cannot carry it",
             "use the proxy's FQDN itself, not the SRV record name",
         )
-    if len(labels) < 2 or not all(_LABEL.match(label) for label in labels):
+    if len(labels) < 2 or not all(_LABEL.fullmatch(label) for label in labels):
         raise PolicyError("%s %r" % (what, host), "is not a fully qualified host name", "use the proxy's FQDN")
     return name
 

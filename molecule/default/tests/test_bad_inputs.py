@@ -18,7 +18,11 @@ def report(tmp_path_factory):
 
 CASES = ["missing certificate", "garbled certificate", "garbled key", "mismatched key", "ECDSA certificate",
          "IP address as the FQDN", "certificate naming an IP", "expired certificate", "self-signed certificate",
-         "leaf without intermediates", "unknown region"]
+         "leaf without intermediates", "unknown region",
+         # Kamailio inputs (runtime hardening): injections, an empty or open allow-list, plain RTP
+         "advertise with a new line", "newline inside the SBC FQDN", "customer URI with a quote",
+         "customer socket with a new line", "TLS listen address with a port", "empty Genesys allow-list",
+         "Genesys allow-list of everyone", "SRTP switched off"]
 
 
 @pytest.mark.parametrize("name", CASES)

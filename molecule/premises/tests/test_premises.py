@@ -46,9 +46,10 @@ def test_the_edges_replace_the_region_proxies(sbc):  # R16 instead of R14
     tls_cfg = sbc.file(BYOC_DIR + "/tls.cfg").content_string
     assert re.findall(r"^server_name = (.*)$", tls_cfg, re.M) == EDGES
     routes = sbc.file(BYOC_DIR + "/byoc-routes.cfg").content_string
-    names = re.search(r'#!define BYOC_PEER_NAMES "(.*)"', routes).group(1)
-    assert names == r"^(edge1\\.customer\\.example|edge2\\.customer\\.example)$", names  # exact, no wildcard
-    for text in (dispatcher, tls_cfg, routes):
+    check = sbc.file(BYOC_DIR + "/byoc_peer_names.py").content_string
+    assert 'PEERS = ["edge1.customer.example", "edge2.customer.example"]' in check, check
+    assert "WILDCARD = False" in check  # each Edge by its exact name
+    for text in (dispatcher, tls_cfg, routes, check):
         assert "pure.cloud" not in text
 
 

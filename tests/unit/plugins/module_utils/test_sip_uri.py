@@ -69,6 +69,7 @@ def test_host_names_as_typed_are_accepted(value):
 
 @pytest.mark.parametrize("value", [
     "192.0.2.10", "2001:db8::1", "edge1.example.com:5061", "edge1.example.com\n", " edge1.example.com",
+    "sbc\n.example.com", "sbc.example\n.com",
     "edge1.example.com.", "localhost", "_sips._tcp.example.com", "edge1..example.com", "-edge.example.com",
     "edge1.example.123", "x" * 64 + ".example.com", ("a" * 60 + ".") * 5 + "com", "", None, 5061,
     ["edge1.example.com"],
