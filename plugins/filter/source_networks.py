@@ -45,6 +45,7 @@ _value:
 """
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import SecureTrunkError
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.sbc_inputs import source_networks as _networks
 

@@ -44,11 +44,15 @@ def wait_for_flags(sbc, want, timeout=30):
     return flags
 
 
-def place_invite(sbc, peer, tag):
-    """Send SIP_INVITE (Call-ID lab-invite-TAG) from the SBC's customer side; return the reply codes, and the
-    request-URI and SDP the lab peer logged for it."""
+def invite_codes(sbc, tag):
+    """Send SIP_INVITE (Call-ID lab-invite-TAG) from the SBC's customer side; return the reply codes."""
     sbc.run("cat > /tmp/invite.py <<'EOF'\n%s\nEOF" % (SIP_INVITE % {"n": tag}))
-    codes = sbc.check_output("python3 /tmp/invite.py")
+    return sbc.check_output("python3 /tmp/invite.py")
+
+
+def place_invite(sbc, peer, tag):
+    """invite_codes(), and the request-URI and SDP the lab peer logged for it."""
+    codes = invite_codes(sbc, tag)
     log = peer.file("/var/log/lab-genesys-peer.log").content_string
     ru = re.findall(r"LAB-PEER INVITE ru=<([^>]*)>", log)[-1]
     sdp = re.findall(r"LAB-PEER-SDP lab-invite-%s <(.*?)>\n" % tag, log, re.S)[-1]
