@@ -12,7 +12,9 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 @pytest.fixture(scope="module")
 def report(tmp_path_factory):
     # The play targets group sbcs: the one SBC, over SSH with the lab key (as molecule does).
-    return run_bad_inputs(os.path.join(HERE, "..", "bad_inputs.yml"), "sbcs", "byoc-default-sbc", "10.89.61.10",
+    prefix = os.environ.get("BYOC_LAB_PREFIX", "byoc-default")
+    address = os.environ.get("BYOC_LAB_SBC_ADDRESS", "10.89.61.10")
+    return run_bad_inputs(os.path.join(HERE, "..", "bad_inputs.yml"), "sbcs", prefix + "-sbc", address,
                           str(tmp_path_factory.mktemp("bad")))
 
 
