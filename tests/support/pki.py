@@ -347,12 +347,14 @@ def self_signed_leaf(hostnames: Sequence[str] = ("sbc.example.test",), *, common
 
 def make_crl(issuer: Issued, revoked: Iterable[Union[Issued, int]] = (), *, last_update=None, next_update=None,
              next_update_days: int = 7, signer=None, revocation_date=None, crl_number: int = 1,
+             extensions: Sequence[Tuple[x509.ExtensionType, bool]] = (),
              ) -> x509.CertificateRevocationList:
     """A CRL issued by ``issuer`` listing ``revoked`` (``Issued`` objects or serial numbers).
 
     ``last_update`` defaults to one hour ago, ``next_update`` to ``next_update_days`` later
     (set it in the past for a stale CRL). ``signer`` signs with another private key while
-    keeping the issuer's name: a CRL whose signature does not verify.
+    keeping the issuer's name: a CRL whose signature does not verify. ``extensions`` adds
+    (extension, critical) pairs: an IssuingDistributionPoint (a partition), a DeltaCRLIndicator.
     """
     last = last_update or (now() - datetime.timedelta(hours=1))
     nxt = next_update or (last + datetime.timedelta(days=next_update_days))
@@ -363,6 +365,8 @@ def make_crl(issuer: Issued, revoked: Iterable[Union[Issued, int]] = (), *, last
         .next_update(nxt)
         .add_extension(x509.CRLNumber(crl_number), critical=False)
     )
+    for ext, critical in extensions:
+        builder = builder.add_extension(ext, critical=critical)
     when = revocation_date or last
     for item in revoked:
         serial = item.serial if isinstance(item, Issued) else int(item)
