@@ -32,11 +32,8 @@ import base64
 import datetime
 import email.utils
 import json
-import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import http_fetch
@@ -63,32 +60,8 @@ Opener = Callable[[str, str, Dict[str, str], Optional[bytes], float], HttpRespon
 # ------------------------------------------------------------------ transports
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Never follow a redirect: the bearer token must not travel to another address."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib API
-        return None
-
-
-def stdlib_urlopen(validate_certs: bool = True, ca_path: Optional[str] = None):
-    """An ``open_url``-shaped function over ``urllib`` with its own TLS context.
-
-    ``ca_path`` (a PEM file) replaces the system CA store; ``validate_certs=False`` turns
-    certificate and name checks off (tests, or a mirror with a private certificate).
-    """
-    if validate_certs:
-        context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
-    else:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
-
-    def urlopen(url, data=None, headers=None, method=None, timeout=30, **_ignored):
-        request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-        return opener.open(request, timeout=timeout)
-
-    return urlopen
+# Kept importable from here (tests and callers outside Ansible use it).
+stdlib_urlopen = http_fetch.stdlib_urlopen
 
 
 def urlopen_adapter(urlopen, transport_errors: Sequence[type] = (), max_bytes: int = MAX_RESPONSE_BYTES,

@@ -14,7 +14,9 @@ defences every caller gets:
   second cannot keep it alive (the socket timeout alone applies per read, not per request);
 * **a size cap**: the body is read in chunks and refused past ``max_bytes``.
 
-Only ``http`` and ``https`` URLs are fetched.
+Only ``http`` and ``https`` URLs are fetched. Where Ansible's ``open_url`` cannot be imported
+(the core used outside a module: a benchmark, a plain Python caller), ``stdlib_urlopen`` stands in
+with the same defences (it never follows a redirect either).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ import threading
 import time
 import urllib.error
 import urllib.parse
+import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Optional, Sequence
 
@@ -33,7 +36,7 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import Fe
 
 try:
     from ansible.module_utils.urls import open_url
-except ImportError:  # pragma: no cover - the collection always runs under Ansible
+except ImportError:  # the core used outside Ansible: stdlib_urlopen stands in
     open_url = None
 
 CHUNK = 64 * 1024
@@ -172,9 +175,37 @@ def perform(open_fn: Callable[[float], object], url: str, timeout: float, max_by
     raise exc
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """Never follow a redirect: a 3xx comes back as an HTTPError (an answer with its status)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib API
+        return None
+
+
+def stdlib_urlopen(validate_certs: bool = True, ca_path: Optional[str] = None):
+    """An ``open_url``-shaped function over the standard library with its own TLS context, for
+    use where Ansible is not importable. ``ca_path`` (a PEM file) replaces the system CA store;
+    ``validate_certs=False`` turns certificate and name checks off. Redirects are never followed."""
+    if validate_certs:
+        context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
+    else:
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
+
+    def urlopen(url, data=None, headers=None, method=None, timeout=30, **_ignored):
+        request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
+        return opener.open(request, timeout=timeout)
+
+    return urlopen
+
+
 def get(url: str, timeout: float, max_bytes: int, urlopen=None, headers: Optional[dict] = None,
         **open_kwargs) -> HttpResponse:
     """GET ``url`` with ``open_url`` (or ``urlopen``): no redirects, total deadline, size cap."""
+    if urlopen is None and open_url is None:  # outside Ansible
+        urlopen = stdlib_urlopen(open_kwargs.pop("validate_certs", True), open_kwargs.pop("ca_path", None))
     urlopen = urlopen or open_url
     merged = {"User-Agent": USER_AGENT}
     merged.update(headers or {})

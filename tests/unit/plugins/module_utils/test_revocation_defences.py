@@ -76,7 +76,15 @@ def test_the_crl_of_a_trusted_chain_is_requested_once(tmp_path, crls, ca):
 # ------------------------------------------------------------------ the fetcher
 
 
-def test_a_redirect_to_another_host_is_not_followed(crls, ca):
+@pytest.fixture(params=["open_url", "stdlib"])
+def transport(request, monkeypatch):
+    """Ansible's open_url, and the standard-library stand-in used where Ansible is not importable."""
+    if request.param == "stdlib":
+        monkeypatch.setattr(http_fetch, "open_url", None)
+    return request.param
+
+
+def test_a_redirect_to_another_host_is_not_followed(crls, ca, transport):
     _, inter = ca
     with servers.CRLServer() as elsewhere:
         elsewhere.put("inter.crl", pki.crl_der(pki.make_crl(inter)))
@@ -88,7 +96,7 @@ def test_a_redirect_to_another_host_is_not_followed(crls, ca):
 
 
 @pytest.mark.parametrize("in_headers", [False, True], ids=["body", "headers"])
-def test_a_dripping_server_is_cut_at_the_total_deadline(crls, ca, in_headers):
+def test_a_dripping_server_is_cut_at_the_total_deadline(crls, ca, in_headers, transport):
     _, inter = ca
     crls.drip("slow.crl", pki.crl_der(pki.make_crl(inter)), interval=0.2, limit=6.0, in_headers=in_headers)
     started = time.monotonic()
@@ -99,7 +107,7 @@ def test_a_dripping_server_is_cut_at_the_total_deadline(crls, ca, in_headers):
     assert "no complete answer within 1 s (the total deadline)" in caught.value.defect
 
 
-def test_the_size_cap(crls):
+def test_the_size_cap(crls, transport):
     crls.put("big.crl", b"x" * 5000)
     with pytest.raises(http_fetch.TransportError, match="larger than 4096 bytes"):
         http_fetch.get_ok(crls.url("big.crl"), timeout=5, max_bytes=4096)
