@@ -35,9 +35,10 @@ from typing import Callable, Dict, Optional, Sequence
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
 
 try:
-    from ansible.module_utils.urls import open_url
+    from ansible.module_utils.urls import Request as AnsibleRequest
+    from ansible.module_utils.urls import make_context, open_url
 except ImportError:  # the core used outside Ansible: stdlib_urlopen stands in
-    open_url = None
+    AnsibleRequest = make_context = open_url = None
 
 CHUNK = 64 * 1024
 SCHEMES = ("http", "https")
@@ -182,31 +183,64 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
+_CONTEXTS: Dict[tuple, ssl.SSLContext] = {}
+_CONTEXTS_LOCK = threading.Lock()
+
+
+def _tls_context(validate_certs: bool, ca_path: Optional[str], ansible: bool) -> ssl.SSLContext:
+    """One TLS context per (validate_certs, ca_path) and process, built on first use: loading the
+    system CA store costs ~60 ms of CPU, which every CRL fetch (plain http) used to pay."""
+    key = (bool(validate_certs), ca_path, ansible)
+    with _CONTEXTS_LOCK:
+        context = _CONTEXTS.get(key)
+        if context is None:
+            if ansible:
+                context = make_context(cafile=ca_path, validate_certs=validate_certs)
+            elif validate_certs:
+                context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
+            else:
+                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+                context.check_hostname = False
+                context.verify_mode = ssl.CERT_NONE
+            _CONTEXTS[key] = context
+        return context
+
+
+_PLAIN = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # handed to handlers for http:// URLs; never used
+
+
+def _needs_tls(url: str) -> bool:
+    return urllib.parse.urlsplit(url).scheme.lower() == "https"
+
+
 def stdlib_urlopen(validate_certs: bool = True, ca_path: Optional[str] = None):
     """An ``open_url``-shaped function over the standard library with its own TLS context, for
     use where Ansible is not importable. ``ca_path`` (a PEM file) replaces the system CA store;
     ``validate_certs=False`` turns certificate and name checks off. Redirects are never followed."""
-    if validate_certs:
-        context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
-    else:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
 
     def urlopen(url, data=None, headers=None, method=None, timeout=30, **_ignored):
+        context = _tls_context(validate_certs, ca_path, False) if _needs_tls(url) else _PLAIN
+        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
         request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
         return opener.open(request, timeout=timeout)
 
     return urlopen
 
 
+def _ansible_urlopen(url, headers=None, method="GET", timeout=10, follow_redirects="none", validate_certs=True,
+                     ca_path=None, **kwargs):
+    """``open_url`` with a shared TLS context (``Request.open`` is what ``open_url`` calls)."""
+    context = _tls_context(validate_certs, ca_path, True) if _needs_tls(url) else _PLAIN
+    return AnsibleRequest().open(method, url, headers=headers, timeout=timeout, follow_redirects=follow_redirects,
+                                 validate_certs=validate_certs, ca_path=ca_path, context=context, **kwargs)
+
+
 def get(url: str, timeout: float, max_bytes: int, urlopen=None, headers: Optional[dict] = None,
         **open_kwargs) -> HttpResponse:
     """GET ``url`` with ``open_url`` (or ``urlopen``): no redirects, total deadline, size cap."""
-    if urlopen is None and open_url is None:  # outside Ansible
+    if urlopen is None and AnsibleRequest is None:  # outside Ansible
         urlopen = stdlib_urlopen(open_kwargs.pop("validate_certs", True), open_kwargs.pop("ca_path", None))
-    urlopen = urlopen or open_url
+    urlopen = urlopen or _ansible_urlopen
     merged = {"User-Agent": USER_AGENT}
     merged.update(headers or {})
 

@@ -80,7 +80,7 @@ def test_the_crl_of_a_trusted_chain_is_requested_once(tmp_path, crls, ca):
 def transport(request, monkeypatch):
     """Ansible's open_url, and the standard-library stand-in used where Ansible is not importable."""
     if request.param == "stdlib":
-        monkeypatch.setattr(http_fetch, "open_url", None)
+        monkeypatch.setattr(http_fetch, "AnsibleRequest", None)
     return request.param
 
 
