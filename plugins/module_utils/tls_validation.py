@@ -60,6 +60,7 @@ class Trust:
 
     def __post_init__(self) -> None:
         self._der = [x509u.der_bytes(a) for a in self.anchors]
+        self._pem = verifier.anchors_pem(self._der) if self._der else None
 
     def copies(self) -> list:
         """This thread's own copies of the anchors: cryptography's certificate objects must not be
@@ -71,7 +72,7 @@ class Trust:
 
     def cadata(self) -> Optional[str]:
         """The anchors as PEM for OpenSSL (None when there are none: nothing can verify)."""
-        return verifier.anchors_pem(self._der) if self._der else None
+        return self._pem
 
     def as_dict(self) -> dict:
         out = {"source": self.source, "anchors": [
