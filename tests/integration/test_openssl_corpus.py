@@ -20,6 +20,7 @@ from cryptography.x509.oid import ObjectIdentifier
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import chain as chainmod
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_validation as tv
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
 from support import pki, servers
 
 HOST = "sbc.example.test"
@@ -206,3 +207,38 @@ def test_openssl_decides_without_our_explanations(tmp_path, monkeypatch, name, l
     result = _module_verdict(paths, live)
     assert not result["ok"]
     assert "OpenSSL refuses the chain: " in result["msg"], result["msg"]
+
+
+EXPLAINED = {  # refused case -> the words our own checks add (the product's explanation of OpenSSL's refusal)
+    "path_len_0": "allows 0 CA certificates below it (pathLenConstraint), but the chain has 1 (CN=corpus lower CA)",
+    "no_key_cert_sign": "CN=corpus CA: issues CN=sbc.example.test but its key usage lacks keyCertSign",
+    "nc_excluded": "name constraints exclude sbc.example.test (excluded: example.test), which CN=sbc.example.test",
+    "nc_permitted_other": "name constraints permit only other.test, and CN=sbc.example.test carries sbc.example.test",
+    "unknown_critical": "leaf CN=sbc.example.test: carries an unknown critical extension (1.3.6.1.4.1.55555.1.1)",
+    "inter_eku_client": "CN=corpus CA: its extended key usage (clientAuth) does not allow TLS server authentication",
+    "inter_expired": "CN=corpus CA: certificate expired on",
+    "inter_not_yet_valid": "CN=corpus CA: certificate is not valid before",
+    "unknown_root": "the issuer of CN=corpus CA (CN=corpus root) was not sent and is not a trust anchor",
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPLAINED))
+def test_a_refusal_is_explained_in_the_products_words_with_openssls(tmp_path, name):
+    sent, anchors = _case(name)
+    paths = _write(tmp_path, sent, anchors)
+    result = _module_verdict(paths, live=False)
+    assert not result["ok"]
+    assert EXPLAINED[name] in result["msg"], result["msg"]
+    assert "(OpenSSL reports: " in result["msg"], result["msg"]
+    assert "OpenSSL refuses the chain" not in result["msg"]  # explained, so not in OpenSSL's words alone
+
+
+def test_an_expired_duplicate_issuer_sent_first_is_passed_over(tmp_path):
+    """Backtracking: the path found runs through the valid duplicate, not the expired one sent first."""
+    sent, anchors = _case("expired_duplicate_first")
+    result = _module_verdict(_write(tmp_path, sent, anchors), live=False)
+    assert result["ok"], result["msg"]
+    chain = result["endpoints"][0]["chain"]
+    assert [c["role"] for c in chain] == ["leaf", "intermediate", "trust anchor", "unused"]
+    assert chain[1]["sha256"] == x509u.sha256_hex(sent[2].der)  # the valid one, sent last
+    assert chain[3]["not_after"] < chain[1]["not_after"]
