@@ -455,8 +455,11 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
         target = probe.Target(ep.host, ep.port, address, request.timeout)
         policy_offer = dict(ciphers=":".join(s.openssl for s in request.suites), group=policy.ECDHE_GROUP,
                             want_chain=True)
-        hs = probe.handshake(target, verify_cadata=request.trust.cadata(), **policy_offer)
-        if hs.error_kind == "verify":  # OpenSSL refused the chain: that is the verdict; fetch it to explain
+        cadata = request.trust.cadata()
+        hs = probe.handshake(target, verify_cadata=cadata, **policy_offer)
+        if cadata is None:  # nothing to verify against: never an accepting verdict
+            verdict = verifier.Verdict(False, verifier.handshake_verifier(), message="no trust anchors")
+        elif hs.error_kind == "verify":  # OpenSSL refused the chain: that is the verdict; fetch it to explain
             verdict = verifier.Verdict(False, verifier.handshake_verifier(), hs.verify_code, hs.error or "")
             hs = probe.handshake(target, **policy_offer)
         elif hs.ok:

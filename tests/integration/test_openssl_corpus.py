@@ -242,3 +242,16 @@ def test_an_expired_duplicate_issuer_sent_first_is_passed_over(tmp_path):
     assert [c["role"] for c in chain] == ["leaf", "intermediate", "trust anchor", "unused"]
     assert chain[1]["sha256"] == x509u.sha256_hex(sent[2].der)  # the valid one, sent last
     assert chain[3]["not_after"] < chain[1]["not_after"]
+
+
+def test_no_anchors_never_gives_an_accepting_verdict(tmp_path, monkeypatch):
+    """A trust source that (somehow) holds nothing must not let an unverified handshake pass."""
+    sent, anchors = _case("good")
+    paths = _write(tmp_path, sent, anchors)
+    with servers.TLSServer(paths["chain"], paths["key"]) as peer:
+        request = tv.build_request(host=HOST, port=peer.port, connect_address="127.0.0.1", ca_file=paths["anchors"],
+                                   revocation="none", min_days_remaining=0, timeout=5)
+        monkeypatch.setattr(request.trust, "cadata", lambda: None)
+        result = tv.validate(request)
+    assert not result["ok"] and result["endpoints"][0]["verdict"]["ok"] is False
+    assert "OpenSSL refuses the chain: no trust anchors" in result["msg"], result["msg"]
