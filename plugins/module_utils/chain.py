@@ -129,7 +129,48 @@ def _same(a, b) -> bool:
 
 # ------------------------------------------------------------------ path
 
-def build_path(sent: Sequence, anchors: Sequence, report: ChainReport) -> None:
+def _valid_at(cert, now: Optional[datetime.datetime]) -> bool:
+    return now is None or x509u.not_before(cert) <= now <= x509u.not_after(cert)
+
+
+def _search(path: list, pool: Sequence, anchors: Sequence, now) -> Optional[tuple]:
+    """Depth-first search for a path to an anchor, backtracking over candidate issuers the way
+    OpenSSL does: anchors first, then issuers valid at ``now``, then the rest, in the order sent.
+    Returns (path, anchor) or None."""
+    cur = path[-1]
+    for anchor in anchors:
+        if _same(cur, anchor):
+            return path, anchor
+    by_date = sorted(anchors, key=lambda a: not _valid_at(a, now))
+    for anchor in by_date:
+        if anchor.subject == cur.issuer and signed_by(cur, anchor):
+            return path + [anchor], anchor
+    if len(path) > MAX_DEPTH:
+        return None
+    candidates = [c for c in pool if c.subject == cur.issuer and not any(_same(c, p) for p in path)]
+    candidates.sort(key=lambda c: not _valid_at(c, now))  # stable: the order sent breaks ties
+    for cand in candidates:
+        if signed_by(cur, cand):
+            found = _search(path + [cand], pool, anchors, now)
+            if found is not None:
+                return found
+    return None
+
+
+def build_path(sent: Sequence, anchors: Sequence, report: ChainReport, now: Optional[datetime.datetime] = None) -> None:
+    """A path from the leaf through the sent certificates to an anchor (backtracking across
+    expired duplicates, cross-signs and any order); when there is none, the greedy walk that
+    names the link that breaks."""
+    leaf = sent[0]
+    found = _search([leaf], list(sent[1:]), list(anchors), now)
+    if found is not None:
+        report.path, report.anchor = found
+        report.anchor_sent = len(report.path) > 1 and any(_same(c, report.anchor) for c in sent[1:])
+        return
+    _greedy_path(sent, anchors, report)
+
+
+def _greedy_path(sent: Sequence, anchors: Sequence, report: ChainReport) -> None:
     """Walk from the leaf through the sent certificates to an anchor; record what breaks."""
     leaf = sent[0]
     pool = list(sent[1:])
@@ -138,17 +179,6 @@ def build_path(sent: Sequence, anchors: Sequence, report: ChainReport) -> None:
     anchor_list = list(anchors)
     while len(path) <= MAX_DEPTH:
         cur = path[-1]
-        # The current certificate is itself an anchor (a sent root, or a pinned leaf).
-        for anchor in anchor_list:
-            if _same(cur, anchor):
-                report.anchor = anchor
-                report.anchor_sent = len(path) > 1 or cur is not leaf
-                return
-        for anchor in anchor_list:
-            if anchor.subject == cur.issuer and signed_by(cur, anchor):
-                report.anchor = anchor
-                path.append(anchor)
-                return
         candidates = [c for c in pool if c.subject == cur.issuer and not _same(c, cur)]
         good = [c for c in candidates if signed_by(cur, c)]
         if good:
@@ -200,6 +230,92 @@ def check_ca_links(report: ChainReport) -> None:
                                            "issues %s but is not a CA (basicConstraints CA is not true)"
                                            % cn_of(report.path[report.path.index(issuer) - 1]),
                                            "send the real intermediate CA certificate"))
+
+
+def _ext(cert, cls):
+    try:
+        return cert.extensions.get_extension_for_class(cls).value
+    except x509.ExtensionNotFound:
+        return None
+
+
+def _dns_within(name: str, base: str) -> bool:
+    """RFC 5280 4.2.1.10 for dNSName: ``base`` covers itself and every name below it
+    (a leading dot: only names below it)."""
+    name, base = name.lower().rstrip("."), base.lower().rstrip(".")
+    if not base:
+        return True
+    if base.startswith("."):
+        return name.endswith(base)
+    return name == base or name.endswith("." + base)
+
+
+def _dns_names(cert) -> List[str]:
+    san = _ext(cert, x509.SubjectAlternativeName)
+    return [str(n) for n in san.get_values_for_type(x509.DNSName)] if san is not None else []
+
+
+def _name_constraint_finding(ca, below, report: ChainReport) -> None:
+    constraints = _ext(ca, x509.NameConstraints)
+    if constraints is None:
+        return
+    permitted = [str(n.value) for n in constraints.permitted_subtrees or () if isinstance(n, x509.DNSName)]
+    excluded = [str(n.value) for n in constraints.excluded_subtrees or () if isinstance(n, x509.DNSName)]
+    for cert in below:
+        for name in _dns_names(cert):
+            bad = [e for e in excluded if _dns_within(name, e)]
+            if bad:
+                defect = "name constraints exclude %s (excluded: %s), which %s carries" % (name, bad[0], cn_of(cert))
+            elif permitted and not any(_dns_within(name, p) for p in permitted):
+                defect = ("name constraints permit only %s, and %s carries %s"
+                          % (", ".join(permitted), cn_of(cert), name))
+            else:
+                continue
+            report.findings.append(Finding("chain", "fail", cn_of(ca), defect,
+                                           "issue the certificate from a CA whose name constraints allow %s" % name))
+            return
+
+
+def check_constraints(report: ChainReport) -> None:
+    """What OpenSSL checks on a path beyond signatures: key usage of issuers, path length, name
+    constraints, issuer EKU, unknown critical extensions. These explain a refusal; the verdict is
+    OpenSSL's (verifier.py)."""
+    path = report.path
+    leaf_is_anchor = report.anchor is not None and len(path) == 1
+    for index, cert in enumerate(path):
+        is_anchor = report.anchor is not None and _same(cert, report.anchor)
+        for ext in cert.extensions:
+            if ext.critical and isinstance(ext.value, x509.UnrecognizedExtension):
+                report.findings.append(Finding("chain", "fail", ("leaf " if index == 0 else "") + cn_of(cert),
+                                               "carries an unknown critical extension (%s)" % ext.oid.dotted_string,
+                                               "reissue it without that extension, or mark it non-critical"))
+        if index == 0 or leaf_is_anchor:
+            continue
+        below = path[index - 1]
+        usage = _ext(cert, x509.KeyUsage)
+        if usage is not None and not usage.key_cert_sign and _is_ca(cert):  # a non-CA: check_ca_links says so
+            report.findings.append(Finding("chain", "fail", cn_of(cert), "issues %s but its key usage lacks "
+                                           "keyCertSign" % cn_of(below),
+                                           "reissue the CA certificate with keyCertSign in its key usage"))
+        constraints = _ext(cert, x509.BasicConstraints)
+        # CAs between this one and the leaf (self-issued ones do not count, RFC 5280 4.2.1.9)
+        under = [c for c in path[1:index] if not is_self_issued(c)]
+        if constraints is not None and constraints.ca and constraints.path_length is not None \
+                and len(under) > constraints.path_length:
+            report.findings.append(Finding("chain", "fail", cn_of(cert), "allows %d CA certificate%s below it "
+                                           "(pathLenConstraint), but the chain has %d (%s)"
+                                           % (constraints.path_length, "" if constraints.path_length == 1 else "s",
+                                              len(under), ", ".join(cn_of(c) for c in under)),
+                                           "use a shorter chain, or a CA whose pathLenConstraint allows it"))
+        eku = _ext(cert, x509.ExtendedKeyUsage)
+        if not is_anchor and eku is not None and not {ExtendedKeyUsageOID.SERVER_AUTH,
+                                                      ExtendedKeyUsageOID.ANY_EXTENDED_KEY_USAGE} & set(eku):
+            names = ", ".join(getattr(o, "_name", o.dotted_string) for o in eku)
+            report.findings.append(Finding("chain", "fail", cn_of(cert), "its extended key usage (%s) does not "
+                                           "allow TLS server authentication, so it cannot issue server "
+                                           "certificates" % names,
+                                           "use an intermediate whose EKU includes serverAuth (or has no EKU)"))
+        _name_constraint_finding(cert, path[:index], report)
 
 
 def check_extra_sent(report: ChainReport) -> None:
@@ -355,8 +471,9 @@ def analyse(sent: Sequence, anchors: Sequence, host: str, now: Optional[datetime
         report.findings.append(Finding("chain", "fail", host, "no certificate was presented",
                                        "configure the server certificate"))
         return report
-    build_path(sent, anchors, report)
+    build_path(sent, anchors, report, now)
     check_ca_links(report)
+    check_constraints(report)
     check_extra_sent(report)
     check_name(sent[0], host, report)
     check_dates(report, now, min_days)

@@ -5,18 +5,32 @@
 
 One ``CrlCache`` per call: every CRL URL is fetched at most once, however many
 endpoints (validated concurrently in threads) share it.
+
+Defences (a peer chooses the URLs in its certificates):
+
+* the caller checks revocation only for a chain OpenSSL verified to a trust anchor
+  (tls_validation); an unproven chain gets ``not_checked`` and nothing is fetched;
+* fetches go through http_fetch: http(s) only, no redirects, a total deadline, a size cap;
+* a CRL counts only when it covers the certificate: a complete CRL of its issuer, not a
+  delta CRL, not a partition (issuingDistributionPoint naming other distribution points,
+  onlyContainsCACerts for a leaf, onlyContainsUserCerts for a CA, onlySomeReasons, indirect,
+  attribute certificates), and without unknown critical extensions. A CRL that does not cover
+  the certificate leaves it "unknown" (hard fails, soft warns), never "good";
+* a trust anchor is not checked by CRL: it is trusted by configuration (RFC 5280 6.1), and
+  the way to revoke a pinned certificate (a self-signed leaf in ca_file) is to remove it.
 """
 
 from __future__ import annotations
 
 import datetime
 import threading
-import urllib.error
-import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import http_fetch as http_fetch_mod
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.chain import Finding, cn_of
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
 
 try:
     from cryptography import x509
@@ -31,13 +45,9 @@ Fetcher = Callable[[str, float], bytes]  # (url, timeout) -> body; raises OSErro
 
 
 def http_fetch(url: str, timeout: float) -> bytes:
-    """GET ``url`` (http or https) and return the body, at most MAX_CRL_BYTES."""
-    request = urllib.request.Request(url, headers={"User-Agent": "byoc.secure_trunk tls_validate"})
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (scheme checked by caller)
-        body = response.read(MAX_CRL_BYTES + 1)
-    if len(body) > MAX_CRL_BYTES:
-        raise ValueError("larger than %d bytes" % MAX_CRL_BYTES)
-    return body
+    """GET ``url`` (http or https): the body of a 200 answer, at most MAX_CRL_BYTES, within
+    ``timeout`` seconds in all; redirects are not followed (http_fetch)."""
+    return http_fetch_mod.get_ok(url, timeout, MAX_CRL_BYTES)
 
 
 def _aware(value: Optional[datetime.datetime]) -> Optional[datetime.datetime]:
@@ -100,10 +110,10 @@ class CrlCache:
         if owner:
             try:
                 entry.crl = load_crl(self.fetcher(url, self.timeout))
-            except urllib.error.HTTPError as exc:
-                entry.error = "HTTP %s %s" % (exc.code, exc.reason)
-            except urllib.error.URLError as exc:
-                entry.error = "unreachable: %s" % (exc.reason,)
+            except http_fetch_mod.TransportError as exc:
+                entry.error = "unreachable: %s" % exc.defect
+            except FetchError as exc:
+                entry.error = exc.defect
             except (OSError, ValueError) as exc:
                 entry.error = "%s" % (exc or type(exc).__name__)
             finally:
@@ -113,18 +123,60 @@ class CrlCache:
         return entry.crl, entry.error
 
 
-def distribution_urls(cert) -> List[str]:
-    """The CRL distribution point URIs of ``cert`` (any scheme), in order."""
+def distribution_urls(cert, complete_only: bool = False) -> List[str]:
+    """The CRL distribution point URIs of ``cert`` (any scheme), in order. ``complete_only``
+    leaves out points that give only some reasons or name another CRL issuer (indirect)."""
     try:
         points = cert.extensions.get_extension_for_class(x509.CRLDistributionPoints).value
     except x509.ExtensionNotFound:
         return []
     urls = []
     for point in points:
+        if complete_only and (point.reasons or point.crl_issuer):
+            continue
         for name in point.full_name or ():
             if isinstance(name, x509.UniformResourceIdentifier):
                 urls.append(name.value)
     return urls
+
+
+def _is_ca(cert) -> bool:
+    try:
+        return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
+    except x509.ExtensionNotFound:
+        return False
+
+
+def _scope_problem(crl, url: str, cert, point_urls: List[str]) -> str:
+    """Why ``crl`` cannot vouch for ``cert`` ("" when it covers it: a complete CRL of its scope)."""
+    for ext in crl.extensions:
+        if isinstance(ext.value, x509.DeltaCRLIndicator):
+            return ("%s: is a delta CRL (base CRL number %d), which lists only changes since its base CRL"
+                    % (url, ext.value.crl_number))
+        if isinstance(ext.value, x509.FreshestCRL):
+            continue
+        if ext.critical and isinstance(ext.value, x509.UnrecognizedExtension):
+            return "%s: the CRL carries an unknown critical extension (%s)" % (url, ext.oid.dotted_string)
+    try:
+        idp = crl.extensions.get_extension_for_class(x509.IssuingDistributionPoint).value
+    except x509.ExtensionNotFound:
+        return ""
+    if idp.indirect_crl:
+        return "%s: is an indirect CRL (issued on behalf of other CAs), which is not supported" % url
+    if idp.only_some_reasons:
+        return "%s: is a partition CRL that covers only some revocation reasons (onlySomeReasons)" % url
+    if idp.only_contains_attribute_certs:
+        return "%s: covers attribute certificates only (onlyContainsAttributeCerts)" % url
+    if idp.only_contains_ca_certs and not _is_ca(cert):
+        return "%s: covers CA certificates only (onlyContainsCACerts), and %s is not a CA" % (url, cn_of(cert))
+    if idp.only_contains_user_certs and _is_ca(cert):
+        return "%s: covers end-entity certificates only (onlyContainsUserCerts), and %s is a CA" % (url,
+                                                                                                   cn_of(cert))
+    names = [n.value for n in idp.full_name or () if isinstance(n, x509.UniformResourceIdentifier)]
+    if (idp.full_name or idp.relative_name) and not set(names) & set(point_urls):
+        return ("%s: is a partition CRL for the distribution point %s, not the one %s names"
+                % (url, ", ".join(names) or "(a relative name)", cn_of(cert)))
+    return ""
 
 
 def _use_crl(crl, url: str, cert, issuer, now: datetime.datetime, status: dict) -> str:
@@ -134,6 +186,9 @@ def _use_crl(crl, url: str, cert, issuer, now: datetime.datetime, status: dict) 
                                                           issuer.subject.rfc4514_string())
     if not crl.is_signature_valid(issuer.public_key()):
         return "%s: the CRL signature does not verify with the key of %s" % (url, cn_of(issuer))
+    scope = _scope_problem(crl, url, cert, distribution_urls(cert, complete_only=True))
+    if scope:
+        return scope
     last, nxt = crl_last_update(crl), crl_next_update(crl)
     if last - CLOCK_SKEW > now:
         return "%s: the CRL is dated in the future (thisUpdate %s)" % (url, last.isoformat())
@@ -159,7 +214,12 @@ def _check_one(cert, issuer, cache: CrlCache, now: datetime.datetime) -> dict:
         status["detail"] = "no CRL distribution point"
         return status
     problems = []
+    complete = distribution_urls(cert, complete_only=True)
     for url in urls:
+        if url not in complete:
+            problems.append("%s: the distribution point gives only some reasons or names another CRL issuer "
+                            "(indirect), which is not supported" % url)
+            continue
         if not url.lower().startswith(("http://", "https://")):
             problems.append("%s: only http(s) CRLs are fetched" % url)
             continue
@@ -177,6 +237,25 @@ def _check_one(cert, issuer, cache: CrlCache, now: datetime.datetime) -> dict:
     return status
 
 
+def _status(cert, state: str, detail: str) -> dict:
+    return {"subject": cert.subject.rfc4514_string(), "urls": distribution_urls(cert), "url": None,
+            "status": state, "detail": detail, "next_update": None, "revoked_on": None}
+
+
+def not_checked(path: Sequence, mode: str = "soft") -> Tuple[List[dict], List[Finding]]:
+    """The answer for a chain not proven to reach a trust anchor: nothing is fetched (a peer
+    must not make this host fetch URLs of its choosing), and the leaf's revocation is unknown."""
+    if mode == "none" or not path:
+        return [], []
+    leaf = path[0]
+    status = _status(leaf, "unknown", "not checked: the chain is not verified to a trust anchor, and CRLs are "
+                     "fetched only for verified chains")
+    finding = Finding("revocation", "fail" if mode == "hard" else "warn", "leaf " + cn_of(leaf),
+                      "revocation was not checked: the chain is not verified to a trust anchor",
+                      "fix the chain first (see the chain check); CRLs are fetched only for verified chains")
+    return [status], [finding]
+
+
 def check_revocation(path: Sequence, anchor, cache: CrlCache, mode: str = "soft",
                      now: Optional[datetime.datetime] = None) -> Tuple[List[dict], List[Finding]]:
     """Check every certificate of ``path`` (leaf first) that has an issuer in the path.
@@ -189,15 +268,18 @@ def check_revocation(path: Sequence, anchor, cache: CrlCache, mode: str = "soft"
     now = now or datetime.datetime.now(datetime.timezone.utc)
     statuses: List[dict] = []
     findings: List[Finding] = []
+    anchor_der = x509u.der_bytes(anchor) if anchor is not None else None
     for index, cert in enumerate(path):
-        if anchor is not None and cert is anchor:
+        if anchor_der is not None and x509u.der_bytes(cert) == anchor_der:
+            if index == 0:  # the leaf itself is pinned in ca_file: trusted as configured, not by CRL
+                statuses.append(_status(cert, "trust anchor", "trusted directly as a trust anchor (ca_file); "
+                                        "a CRL cannot revoke a pinned certificate: remove it from ca_file to "
+                                        "stop trusting it"))
             break
         if index + 1 < len(path):
             status = _check_one(cert, path[index + 1], cache, now)
         else:  # the path broke here: its issuer is unknown, so no CRL signature can be verified
-            status = {"subject": cert.subject.rfc4514_string(), "urls": distribution_urls(cert), "url": None,
-                      "status": "unknown", "detail": "its issuer is not available to verify a CRL with",
-                      "next_update": None, "revoked_on": None}
+            status = _status(cert, "unknown", "its issuer is not available to verify a CRL with")
         statuses.append(status)
         obj = ("leaf " if index == 0 else "") + cn_of(cert)
         if status["status"] == "revoked":

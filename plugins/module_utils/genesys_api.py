@@ -31,16 +31,12 @@ from __future__ import annotations
 import base64
 import datetime
 import email.utils
-import http.client
 import json
-import ssl
 import time
-import urllib.error
 import urllib.parse
-import urllib.request
-from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import http_fetch
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
 
 TOKEN_PATH = "/oauth/token"
@@ -52,23 +48,10 @@ MAX_PAGES = 200
 USER_AGENT = "byoc.secure_trunk (Ansible collection)"
 
 
-class TransportError(FetchError):
-    """No HTTP answer at all: name resolution, connection, TLS or timeout."""
-
-
-@dataclass
-class HttpResponse:
-    status: int
-    headers: Dict[str, str] = field(default_factory=dict)
-    body: bytes = b""
-    url: str = ""
-
-    def header(self, name: str) -> Optional[str]:
-        wanted = name.lower()
-        for key, value in self.headers.items():
-            if key.lower() == wanted:
-                return value
-        return None
+# One transport for the collection (http_fetch): the names stay importable from here.
+TransportError = http_fetch.TransportError
+HttpResponse = http_fetch.HttpResponse
+MAX_RESPONSE_BYTES = 16 * 1024 * 1024  # a CA listing is a few kB a page
 
 
 Opener = Callable[[str, str, Dict[str, str], Optional[bytes], float], HttpResponse]
@@ -77,77 +60,40 @@ Opener = Callable[[str, str, Dict[str, str], Optional[bytes], float], HttpRespon
 # ------------------------------------------------------------------ transports
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Never follow a redirect: the bearer token must not travel to another address."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib API
-        return None
+# Kept importable from here (tests and callers outside Ansible use it).
+stdlib_urlopen = http_fetch.stdlib_urlopen
 
 
-def stdlib_urlopen(validate_certs: bool = True, ca_path: Optional[str] = None):
-    """An ``open_url``-shaped function over ``urllib`` with its own TLS context.
-
-    ``ca_path`` (a PEM file) replaces the system CA store; ``validate_certs=False`` turns
-    certificate and name checks off (tests, or a mirror with a private certificate).
-    """
-    if validate_certs:
-        context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
-    else:
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-    opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
-
-    def urlopen(url, data=None, headers=None, method=None, timeout=30, **_ignored):
-        request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-        return opener.open(request, timeout=timeout)
-
-    return urlopen
-
-
-def urlopen_adapter(urlopen, transport_errors: Sequence[type] = (), **fixed_kwargs) -> Opener:
+def urlopen_adapter(urlopen, transport_errors: Sequence[type] = (), max_bytes: int = MAX_RESPONSE_BYTES,
+                    **fixed_kwargs) -> Opener:
     """Turn an ``urlopen``/``open_url``-shaped function into an opener.
 
     ``urlopen(url, data=, headers=, method=, timeout=, **fixed_kwargs)`` must return a
     response with ``.status``/``.getcode()``, ``.headers`` and ``.read()`` and raise
     ``urllib.error.HTTPError`` for non-2xx answers (both do). ``transport_errors`` adds
     exception types that mean "no answer" (Ansible's ``ConnectionError`` family).
+    Every request runs through http_fetch.perform: ``timeout`` is a total deadline for the
+    answer (headers and body), and a body over ``max_bytes`` is refused.
     """
-    no_answer = (urllib.error.URLError, OSError, ssl.SSLError, http.client.HTTPException) + tuple(transport_errors)
 
     def opener(method, url, headers, body, timeout):
+        def open_fn(socket_timeout):
+            return urlopen(url, data=body, headers=headers, method=method, timeout=socket_timeout, **fixed_kwargs)
+
         try:
-            response = urlopen(url, data=body, headers=headers, method=method, timeout=timeout, **fixed_kwargs)
-            status = getattr(response, "status", None) or response.getcode()
-            return HttpResponse(status, dict(response.headers.items()), response.read(), url)
-        except urllib.error.HTTPError as exc:
-            try:
-                payload = exc.read() if exc.fp is not None else b""
-            except (OSError, http.client.HTTPException):
-                payload = b""
-            return HttpResponse(exc.code, dict(exc.headers.items()) if exc.headers else {}, payload or b"", url)
-        except no_answer as exc:
-            raise TransportError(_origin(url), "no answer (%s)" % _reason(exc), _transport_fix(exc)) from None
+            return http_fetch.perform(open_fn, url, timeout, max_bytes, transport_errors)
+        except TransportError as exc:
+            raise TransportError(_origin(url), exc.defect, exc.fix or _transport_fix(exc)) from None
 
     return opener
 
 
-def _reason(exc) -> str:
-    reason = getattr(exc, "reason", None)
-    return str(reason if reason is not None else exc) or type(exc).__name__
-
-
 def _transport_fix(exc) -> str:
-    text = _reason(exc).lower()
-    if "certificate" in text or "ssl" in text or "tls" in text:
-        return ("the server's TLS certificate was not accepted: give ca_path (the CA of an intercepting "
-                "proxy or mirror) or check the system clock; never point this at an untrusted server")
-    return "check DNS, the firewall or proxy toward this host, and the region or api_base_url/login_base_url"
+    return (http_fetch.transport_fix(exc) + ", and the region or api_base_url/login_base_url")
 
 
 def _origin(url: str) -> str:
-    parts = urllib.parse.urlsplit(url)
-    return "%s://%s" % (parts.scheme, parts.netloc)
+    return http_fetch.origin(url)
 
 
 # -------------------------------------------------------------------- retries

@@ -274,11 +274,41 @@ def endpoints(region: Optional[str] = None, api_base_url: Optional[str] = None,
     return api, login
 
 
+MAX_SECRET_FILE_BYTES = 4096
+
+
+def read_secret_file(path: str) -> str:
+    """The client secret from a file (first line, surrounding white space dropped).
+
+    A file keeps the secret off every command line: module options travel inside the module's
+    payload, but a task's ``environment:`` is rendered as ``NAME=value`` on the ``/bin/sh -c``
+    line that starts the module, which ``-vvv`` prints and ``ps`` shows on the node."""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_SECRET_FILE_BYTES + 1)
+    except OSError as exc:
+        raise PolicyError("client_secret_file %s" % path, "cannot be read (%s)" % (exc.strerror or exc),
+                          "check the path and its permissions on the host that runs the task") from None
+    lines = data.decode("utf-8", "replace").strip().splitlines()
+    if len(data) > MAX_SECRET_FILE_BYTES or not lines or not lines[0].strip():
+        raise PolicyError("client_secret_file %s" % path, "does not hold a client secret (empty, or over %d "
+                          "bytes)" % MAX_SECRET_FILE_BYTES, "put the OAuth client's secret alone in the file")
+    return lines[0].strip()
+
+
+def insecure_tls_warning(api: str, login: str) -> str:
+    return ("validate_certs is false: the client credentials (HTTP Basic) and the access token are sent to "
+            "%s and %s WITHOUT checking who answers; anyone on the path can take them. Use it only in a lab, "
+            "or give ca_path (the mirror's or proxy's CA) and keep validate_certs true" % (login, api))
+
+
 def require_credentials(client_id: Optional[str], client_secret: Optional[str]) -> Tuple[str, str]:
     missing = [n for n, v in (("client_id", client_id), ("client_secret", client_secret)) if not v]
     if missing:
         raise PolicyError(
             " and ".join(missing), "not set (needed to ask the Platform API)",
-            "pass client_id/client_secret, or set %s and %s in the task's environment, "
-            "or give src/content instead" % (ENV_CLIENT_ID, ENV_CLIENT_SECRET))
+            "pass client_id and client_secret (no_log options, e.g. from a vault) or client_secret_file, or "
+            "have %s and %s in the environment of the process that runs the module (never through the task's "
+            "environment: keyword, which puts them on a command line), or give src/content instead"
+            % (ENV_CLIENT_ID, ENV_CLIENT_SECRET))
     return str(client_id), str(client_secret)

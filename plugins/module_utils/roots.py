@@ -10,6 +10,8 @@ planned, so a wrong or garbled root stops the run before any file changes.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 from dataclasses import dataclass
 from typing import Callable, List, Optional, Sequence, Tuple
@@ -26,6 +28,8 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import (
 FORMATS = ("pem", "der", "bundle", "hashed")
 SOURCES = ("download", "bundled", "auto")
 DEFAULT_BUNDLE_NAME = "byoc-digicert-roots.pem"
+MANIFEST_NAME = ".byoc-digicert-roots.json"  # what the module wrote in dest, so it removes only its own
+MAX_ROOT_BYTES = 1024 * 1024
 
 Fetcher = Callable[[str], bytes]  # url -> body; raises FetchError
 
@@ -124,6 +128,7 @@ def plan(
     obtained: Sequence[ObtainedRoot], dest: str, formats: Sequence[str], bundle_name: str = DEFAULT_BUNDLE_NAME
 ) -> List[PlannedFile]:
     """The files (and hash links) that hold ``obtained`` under ``dest``."""
+    bundle_name = check_bundle_name(bundle_name)
     files: List[PlannedFile] = []
     used_links: dict = {}
     for item in obtained:
@@ -193,3 +198,70 @@ def check_dest(dest: str) -> None:
             "is not writable (%s denies write access)" % probe,
             "run with become, or choose a writable directory",
         )
+
+
+def check_bundle_name(name: str) -> str:
+    """A plain file name inside dest: no directory part, not absolute, not . or .., not the manifest."""
+    text = "" if name is None else str(name)
+    if (not text or "/" in text or "\\" in text or "\x00" in text or text in (".", "..")
+            or text == MANIFEST_NAME):
+        raise PolicyError("bundle_name %r" % (name,),
+                          "is not a plain file name (it is empty, absolute, has a directory part such as ../, "
+                          "or is . or ..)",
+                          "give a file name such as %s; the bundle is always written inside dest" % DEFAULT_BUNDLE_NAME)
+    return text
+
+
+def _digest(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def manifest(planned: Sequence[PlannedFile]) -> bytes:
+    """What this run writes, by file name: the content's SHA-256, or the link's target."""
+    entries = {}
+    for item in planned:
+        name = os.path.basename(item.path)
+        entries[name] = {"link": item.link_target} if item.link_target is not None else {
+            "sha256": _digest(item.content)}
+    return (json.dumps({"written_by": "byoc.secure_trunk.digicert_roots", "files": entries}, indent=1,
+                       sort_keys=True) + "\n").encode("ascii")
+
+
+def read_manifest(dest: str) -> dict:
+    """The previous run's entries ({} when there is none or it is unreadable)."""
+    try:
+        with open(os.path.join(dest, MANIFEST_NAME), "rb") as handle:
+            data = json.loads(handle.read(MAX_ROOT_BYTES).decode("utf-8"))
+    except (OSError, ValueError):
+        return {}
+    files = data.get("files") if isinstance(data, dict) else None
+    return files if isinstance(files, dict) else {}
+
+
+def _still_ours(path: str, entry: dict) -> bool:
+    if not isinstance(entry, dict):
+        return False
+    if "link" in entry:
+        return os.path.islink(path) and os.readlink(path) == entry["link"]
+    if os.path.islink(path) or not os.path.isfile(path):
+        return False
+    with open(path, "rb") as handle:
+        return _digest(handle.read(MAX_ROOT_BYTES + 1)) == entry.get("sha256")
+
+
+def stale(dest: str, planned: Sequence[PlannedFile], previous: Optional[dict] = None) -> List[str]:
+    """Paths under ``dest`` that an earlier run wrote and this run no longer plans (another region,
+    strictness, format or bundle name), and that still hold exactly what was written: only those
+    are removed. A file someone changed since, or never ours, is left alone. Only the manifest
+    says what is ours: files that look like roots are never guessed at (dest may be a shared CA
+    directory such as /etc/ssl/certs, whose hash links have the same names)."""
+    entries = read_manifest(dest) if previous is None else previous
+    keep = {os.path.basename(item.path) for item in planned}
+    out = []
+    for name in sorted(entries):
+        if name in keep or "/" in name or name in (".", "..", MANIFEST_NAME):
+            continue
+        path = os.path.join(dest, name)
+        if _still_ours(path, entries[name]):
+            out.append(path)
+    return out

@@ -32,6 +32,8 @@ import warnings
 from dataclasses import dataclass, field
 from typing import List, Optional, Sequence, Tuple
 
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import verifier
+
 # Probing TLS 1.0/1.1 is the point of some probes; the deprecation warning is noise here.
 warnings.filterwarnings("ignore", message=r"ssl\.TLSVersion\.TLSv1(_1)? is deprecated", category=DeprecationWarning)
 warnings.filterwarnings("ignore", message=r"ssl\.PROTOCOL_TLS is deprecated", category=DeprecationWarning)
@@ -73,6 +75,7 @@ class Handshake:
     error_kind: Optional[str] = None  # dns | refused | timeout | closed | alert | local | tls | network
     error: Optional[str] = None  # words for humans
     seconds: float = 0.0
+    verify_code: Optional[int] = None  # OpenSSL's X509 error when error_kind == "verify"
 
 
 def resolve(host: str, port: int, address: Optional[str], timeout: float) -> Tuple[Optional[str], Optional[Handshake]]:
@@ -103,9 +106,11 @@ def _alert_words(exc: ssl.SSLError) -> Tuple[str, str]:
 
 
 def handshake(target: Target, *, versions: Tuple[str, str] = ("TLSv1.2", "TLSv1.2"), ciphers: Optional[str] = None,
-              group: Optional[str] = None, want_chain: bool = False) -> Handshake:
+              group: Optional[str] = None, want_chain: bool = False,
+              verify_cadata: Optional[str] = None) -> Handshake:
     """One handshake. ``ciphers`` is an OpenSSL string for TLS <= 1.2 (``@SECLEVEL=0`` is
-    added so that weak peers can be described); ``group`` one of EC_CURVE_NAMES or None."""
+    added so that weak peers can be described); ``group`` one of EC_CURVE_NAMES or None;
+    ``verify_cadata`` (PEM anchors) makes OpenSSL verify the peer's chain (verifier.py)."""
     started = time.monotonic()
     try:
         ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -117,6 +122,8 @@ def handshake(target: Target, *, versions: Tuple[str, str] = ("TLSv1.2", "TLSv1.
         ctx.set_ciphers((ciphers or "DEFAULT") + ":@SECLEVEL=0")
         if group:
             ctx.set_ecdh_curve(EC_CURVE_NAMES.get(group, group))
+        if verify_cadata is not None:
+            verifier.apply_to_context(ctx, verify_cadata)
     except (ssl.SSLError, ValueError) as exc:
         return Handshake(False, error_kind="local", error="this host's OpenSSL cannot offer it (%s)" % exc)
     result = Handshake(False)
@@ -128,6 +135,9 @@ def handshake(target: Target, *, versions: Tuple[str, str] = ("TLSv1.2", "TLSv1.
                 result.cipher = (tls.cipher() or (None,))[0]
                 if want_chain:
                     result.chain, result.chain_complete = _peer_chain(tls)
+    except ssl.SSLCertVerificationError as exc:
+        result.error_kind, result.verify_code = "verify", getattr(exc, "verify_code", None)
+        result.error = getattr(exc, "verify_message", None) or str(exc)
     except ssl.SSLError as exc:
         result.error_kind, result.error = _alert_words(exc)
     except socket.timeout:

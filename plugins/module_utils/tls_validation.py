@@ -22,7 +22,7 @@ from typing import Dict, List, Optional
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import chain as chainmod
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import crl as crlmod
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy, verifier
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_probe as probe
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.chain import Finding
@@ -60,11 +60,19 @@ class Trust:
 
     def __post_init__(self) -> None:
         self._der = [x509u.der_bytes(a) for a in self.anchors]
+        self._pem = verifier.anchors_pem(self._der) if self._der else None
 
     def copies(self) -> list:
         """This thread's own copies of the anchors: cryptography's certificate objects must not be
         used by two threads at once (cryptography 38 raises "Already borrowed")."""
         return [x509u.load_certificates(der, "trust anchor")[0] for der in self._der]
+
+    def der(self) -> list:
+        return list(self._der)
+
+    def cadata(self) -> Optional[str]:
+        """The anchors as PEM for OpenSSL (None when there are none: nothing can verify)."""
+        return self._pem
 
     def as_dict(self) -> dict:
         out = {"source": self.source, "anchors": [
@@ -419,7 +427,7 @@ def _blank(ep: Endpoint, request: Request) -> dict:
             "source": "chain_file" if request.chain_file else "handshake", "protocol": None, "cipher": None,
             "cipher_iana": None, "key_exchange": None, "group": None, "chain": [], "chain_complete": None,
             "matched_root": None, "san": [], "name_match": None, "wildcard": False, "days_remaining": None,
-            "chain_days_remaining": None, "crl": [], "probes": None}
+            "chain_days_remaining": None, "crl": [], "verdict": None, "probes": None}
 
 
 def _gated(gate: threading.BoundedSemaphore, fn, *args, **kwargs):
@@ -434,6 +442,7 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
     sent: list = []
     probe_futures, probe_jobs = {}, {}
     unreachable = False
+    verdict: Optional[verifier.Verdict] = None
     if request.chain_file:
         sent = _read_certs(request.chain_file, "chain_file")
         out["chain_complete"] = True
@@ -446,7 +455,15 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
         target = probe.Target(ep.host, ep.port, address, request.timeout)
         policy_offer = dict(ciphers=":".join(s.openssl for s in request.suites), group=policy.ECDHE_GROUP,
                             want_chain=True)
-        hs = probe.handshake(target, **policy_offer)
+        cadata = request.trust.cadata()
+        hs = probe.handshake(target, verify_cadata=cadata, **policy_offer)
+        if cadata is None:  # nothing to verify against: never an accepting verdict
+            verdict = verifier.Verdict(False, verifier.handshake_verifier(), message="no trust anchors")
+        elif hs.error_kind == "verify":  # OpenSSL refused the chain: that is the verdict; fetch it to explain
+            verdict = verifier.Verdict(False, verifier.handshake_verifier(), hs.verify_code, hs.error or "")
+            hs = probe.handshake(target, **policy_offer)
+        elif hs.ok:
+            verdict = verifier.Verdict(True, verifier.handshake_verifier())
         diag = None
         if not hs.ok and hs.error_kind in ("alert", "closed"):
             diag = probe.handshake(target, versions=("TLSv1.0", "TLSv1.3"), ciphers="ALL:COMPLEMENTOFALL",
@@ -495,12 +512,21 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
         need_rsa = any(s.kx == "RSA" for s in request.suites)
         report = chainmod.analyse(sent, request.trust.copies(), ep.host, request.now, request.min_days_remaining,
                                   need_ecdhe, need_rsa)
+        if verdict is None:  # a chain file, or a chain seen only in a failed handshake
+            at = int(request.now.timestamp()) if request.now is not None else None
+            verdict = verifier.verify_chain([x509u.der_bytes(c) for c in sent], request.trust.der(),
+                                            request.openssl, at, request.timeout + 20)
+        proven = _apply_verdict(report, verdict, request.chain_file)
+        out["verdict"] = verdict.as_dict()
         findings.extend(report.findings)
         out.update(chain=chainmod.describe_chain(report), matched_root=chainmod.anchor_summary(report),
                    san=report.san, name_match=report.name_match, wildcard=report.wildcard,
                    days_remaining=report.days_remaining, chain_days_remaining=report.chain_days_remaining)
-        statuses, crl_findings = crlmod.check_revocation(report.path, report.anchor, cache, request.revocation,
-                                                         request.now)
+        if proven:
+            statuses, crl_findings = crlmod.check_revocation(report.path, report.anchor, cache, request.revocation,
+                                                             request.now)
+        else:
+            statuses, crl_findings = crlmod.not_checked(report.path, request.revocation)
         out["crl"] = statuses
         findings.extend(crl_findings)
     if probe_futures:
@@ -509,6 +535,27 @@ def _check_endpoint(ep: Endpoint, request: Request, cache: crlmod.CrlCache, prob
         out["probes"], probe_finds = _probe_findings(ep, request, results, out["cipher"])
         findings.extend(probe_finds)
     return _finish(out, findings, started, request, ran_chain=bool(sent))
+
+
+def _apply_verdict(report: chainmod.ChainReport, verdict: verifier.Verdict, chain_file: Optional[str]) -> bool:
+    """Put OpenSSL's verdict into the findings; True when the chain is proven to reach an anchor.
+
+    OpenSSL refusing always fails the chain check: our explanation (if the path builder found
+    one) carries OpenSSL's words, else OpenSSL's own words are the finding. OpenSSL accepting
+    never removes a failure our checks found: the stricter verdict wins."""
+    leaf = "leaf " + chainmod.cn_of(report.sent[0])
+    ours = [f for f in report.findings if f.check in ("chain", "dates") and f.level == "fail"]
+    if not verdict.available:
+        report.findings.append(Finding("chain", "fail", chain_file or leaf,
+                                       "cannot be verified: %s" % verdict.message,
+                                       "install the openssl package on this host (its verifier decides trust)"))
+    elif not verdict.ok and ours:
+        ours[0].fix += " (OpenSSL reports: %s)" % verdict.words
+    elif not verdict.ok:
+        report.findings.append(Finding("chain", "fail", leaf, "OpenSSL refuses the chain: %s" % verdict.words,
+                                       "correct the certificate OpenSSL names (docs/troubleshooting.md explains "
+                                       "the common X509 errors)"))
+    return verdict.ok and report.anchor is not None and not ours
 
 
 def _finish(out: dict, findings: List[Finding], started: float, request: Request, ran_chain: bool = False) -> dict:

@@ -20,6 +20,10 @@ description:
     migration are installed (EV regions get EV, G2 and G3; G2 regions get G2 and G3). O(strict)
     installs only the current root.
   - Writes are atomic; the module reports C(changed) only when bytes, link targets or modes change.
+  - The module records what it wrote in O(dest) (C(.byoc-digicert-roots.json)). When a later run plans
+    other files (another region, O(strict), O(formats) or O(bundle_name)), the files and hash links it
+    wrote before and no longer plans are removed, and only those, and only while they still hold what
+    it wrote. Give each O(dest) to one task.
 requirements:
   - Python 3.8+ on the managed node (Debian 12's C(/usr/bin/python3) is enough).
   - C(cryptography) 38 or newer on the managed node (Debian 12 C(python3-cryptography)); no pip needed.
@@ -47,7 +51,9 @@ options:
     choices: [pem, der, bundle, hashed]
     default: [pem, bundle, hashed]
   bundle_name:
-    description: File name of the PEM bundle inside O(dest).
+    description:
+      - File name of the PEM bundle inside O(dest). A plain name; C(../), C(/) and absolute paths are
+        refused.
     type: str
     default: byoc-digicert-roots.pem
   strict:
@@ -73,7 +79,7 @@ options:
       - Defaults to DigiCert's own download site.
     type: str
   timeout:
-    description: Seconds to wait for each download.
+    description: Seconds allowed for each download in all (connection, headers and body).
     type: int
     default: 10
   proxy:
@@ -163,6 +169,12 @@ files:
   type: list
   elements: str
   sample: [/etc/kamailio/byoc/roots/DigiCert_Global_Root_G2.pem]
+removed:
+  description: Files and hash links an earlier run wrote that this run removed (or would remove in check mode).
+  returned: success
+  type: list
+  elements: str
+  sample: [/etc/kamailio/byoc/roots/DigiCert_High_Assurance_EV_Root_CA.pem]
 regions:
   description: The region ids the roots were chosen for.
   returned: success
@@ -175,9 +187,8 @@ import os
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-from ansible.module_utils.urls import fetch_url
 
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy, roots, x509
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import http_fetch, policy, roots, x509
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError, SecureTrunkError
 
 
@@ -188,14 +199,12 @@ def _fetcher(module):
             os.environ[var] = module.params["proxy"]
 
     def fetch(url):
-        response, info = fetch_url(module, url, timeout=module.params["timeout"])
-        if info.get("status") != 200 or response is None:
-            raise FetchError(
-                url,
-                "download failed (%s: %s)" % (info.get("status"), info.get("msg", "no answer")),
-                "check the network path or proxy, or use source: bundled",
-            )
-        return response.read()
+        try:
+            return http_fetch.get_ok(url, module.params["timeout"], roots.MAX_ROOT_BYTES,
+                                     validate_certs=module.params["validate_certs"])
+        except FetchError as exc:
+            raise FetchError(url, "download failed (%s)" % exc.defect,
+                             "check the network path or proxy, or use source: bundled") from None
 
     return fetch
 
@@ -207,6 +216,28 @@ def _current(path):
         with open(path, "rb") as handle:
             return handle.read(), None
     return None, None
+
+
+def _remove(module, paths, diffs):
+    """Remove what an earlier run wrote and this one no longer plans (roots.stale chose them)."""
+    for path in paths:
+        if not os.path.islink(path) and not path.endswith(".der"):
+            with open(path, "rb") as handle:
+                diffs.append({"before_header": path, "after_header": path + " (removed)",
+                              "before": handle.read().decode("ascii", "replace"), "after": ""})
+        if not module.check_mode:
+            os.unlink(path)
+
+
+def _record(module, dest, planned):
+    """Write the manifest of what this run manages; True when it changed."""
+    data = roots.manifest(planned)
+    path = os.path.join(dest, roots.MANIFEST_NAME)
+    if _current(path) == (data, None):
+        return False
+    if not module.check_mode:
+        _write(module, roots.PlannedFile(path, content=data))
+    return True
 
 
 def _apply(module, planned):
@@ -269,10 +300,14 @@ def main():
         regions = policy.resolve_regions(p["region"])
         formats = roots.check_formats(p["formats"])
         roots.check_dest(p["dest"])
+        roots.check_bundle_name(p["bundle_name"])
         wanted = policy.roots_for_regions(regions, strict=p["strict"])
         obtained, warnings = roots.obtain(wanted, p["source"], _fetcher(module), p["base_url"] or "")
         planned = roots.plan(obtained, p["dest"], formats, p["bundle_name"])
+        removed = roots.stale(p["dest"], planned)
         changed, diffs = _apply(module, planned)
+        _remove(module, removed, diffs)
+        changed = _record(module, p["dest"], planned) or bool(removed) or changed
     except SecureTrunkError as exc:
         module.fail_json(msg=str(exc), error=exc.as_dict())
     except OSError as exc:
@@ -286,6 +321,7 @@ def main():
         roots=[roots.describe(item, planned) for item in obtained],
         bundle=bundle[0] if bundle else None,
         files=[f.path for f in planned],
+        removed=removed,
         regions=[r.id for r in regions],
     )
 

@@ -65,9 +65,21 @@ options:
     type: str
   client_secret:
     description:
-      - Secret of that OAuth client. Never logged or returned.
-      - Falls back to the E(GENESYSCLOUD_OAUTHCLIENT_SECRET) environment variable.
+      - Secret of that OAuth client, C(no_log), never logged or returned. Module options travel inside the
+        module's payload, never on a command line. Template it from a vault or a C(0600) file.
+      - Falls back to the E(GENESYSCLOUD_OAUTHCLIENT_SECRET) environment variable of the process that runs the
+        module, read by the module itself. Do B(not) set it with the task's C(environment) keyword, because Ansible
+        puts those variables on the C(/bin/sh -c) command line that starts the module, which C(-vvv) prints
+        and C(ps) shows on the node.
+      - O(client_secret_file) wins when both are given.
     type: str
+  client_secret_file:
+    description:
+      - Path of a file on the host that runs the task holding the client secret (its first line), for
+        example a C(0600) file managed outside Ansible. Read by the module; the secret is never logged.
+      - When given, it wins over O(client_secret) and the environment variable.
+    type: path
+    version_added: 1.1.0
   api_base_url:
     description:
       - Base URL of the Platform API instead of C(https://api.<region's cloud domain>), for an internal mirror
@@ -85,7 +97,8 @@ options:
     type: str
   validate_certs:
     description:
-      - Verify the TLS certificates of the API and login hosts. Turn off only for a lab.
+      - Verify the TLS certificates of the API and login hosts. Turn off only for a lab. Without it the
+        client credentials and the access token go to whoever answers, and the module warns so.
     type: bool
     default: true
   ca_path:
@@ -94,7 +107,9 @@ options:
         intercepting proxy or a mirror with a private certificate).
     type: path
   timeout:
-    description: Seconds to wait for each HTTP answer.
+    description:
+      - Seconds allowed for each HTTP request in all (connection, headers and body), not per read; a slow
+        or dripping server is cut at this deadline. Answers over 16 MiB are refused.
     type: int
     default: 30
   retries:
@@ -143,14 +158,20 @@ EXAMPLES = r"""
     owner: root
     group: kamailio
     mode: "0644"
-  environment:
-    GENESYSCLOUD_OAUTHCLIENT_ID: "{{ vault_genesys_client_id }}"
-    GENESYSCLOUD_OAUTHCLIENT_SECRET: "{{ vault_genesys_client_secret }}"
+    client_id: "{{ vault_genesys_client_id }}"
+    client_secret: "{{ vault_genesys_client_secret }}"
   register: byoc_org_ca
 
 - name: Show which authority is trusted
   ansible.builtin.debug:
     msg: "{{ byoc_org_ca.authority.name }} {{ byoc_org_ca.sha256 }} until {{ byoc_org_ca.not_after }}"
+
+- name: Fetch the organisation CA with the secret kept in a 0600 file on the host that runs the task
+  byoc.secure_trunk.org_ca:
+    region: euc1
+    client_id: "{{ vault_genesys_client_id }}"
+    client_secret_file: /etc/byoc/genesys-client-secret
+    dest: /etc/kamailio/byoc/org-ca.pem
 
 - name: Install the organisation CA from a file downloaded by an administrator
   byoc.secure_trunk.org_ca:
@@ -289,7 +310,10 @@ def _obtain(module):
                 p["src"], exc.strerror or exc))
         return org_ca.from_bytes(data, p["src"], "src"), None
     api, login = org_ca.endpoints(p["region"], p["api_base_url"], p["login_base_url"])
-    client_id, client_secret = org_ca.require_credentials(p["client_id"], p["client_secret"])
+    secret = org_ca.read_secret_file(p["client_secret_file"]) if p["client_secret_file"] else p["client_secret"]
+    client_id, client_secret = org_ca.require_credentials(p["client_id"], secret)
+    if not p["validate_certs"]:
+        module.warn(org_ca.insecure_tls_warning(api, login))
     opener = genesys_api.urlopen_adapter(
         open_url, (UrlsConnectionError,), validate_certs=p["validate_certs"], ca_path=p["ca_path"],
         follow_redirects="none", use_proxy=True, use_netrc=False)
@@ -304,12 +328,14 @@ def _write(module, dest, data):
     if os.path.isdir(dest):
         module.fail_json(msg="dest %s: is a directory; give the path of the PEM file to write, e.g. %s" % (
             dest, os.path.join(dest, "org-ca.pem")))
-    before = None
-    if os.path.isfile(dest):
+    before, header = None, dest
+    if os.path.islink(dest):  # never read through a link: the file is replaced by a regular one
+        header = "%s (a symlink to %s, not followed)" % (dest, os.readlink(dest))
+    elif os.path.isfile(dest):
         with open(dest, "rb") as handle:
             before = handle.read()
     changed, backup_file = before != data, None
-    diff = {"before_header": dest, "after_header": dest, "before": (before or b"").decode("utf-8", "replace"),
+    diff = {"before_header": header, "after_header": dest, "before": (before or b"").decode("utf-8", "replace"),
             "after": data.decode("utf-8")} if changed else {}
     if changed and not module.check_mode:
         directory = os.path.dirname(dest) or "."
@@ -335,6 +361,7 @@ def main():
             region=dict(type="str", fallback=(env_fallback, [org_ca.ENV_REGION])),
             client_id=dict(type="str", no_log=True, fallback=(env_fallback, [org_ca.ENV_CLIENT_ID])),
             client_secret=dict(type="str", no_log=True, fallback=(env_fallback, [org_ca.ENV_CLIENT_SECRET])),
+            client_secret_file=dict(type="path"),
             api_base_url=dict(type="str"),
             login_base_url=dict(type="str"),
             authority_name=dict(type="str"),

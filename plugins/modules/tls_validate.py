@@ -128,7 +128,10 @@ options:
       - C(none) skips revocation. C(soft) fetches each certificate's CRL over HTTP, verifies its
         signature and freshness against the issuer and looks the serial up; a revoked certificate
         fails, a CRL that cannot be had only warns. C(hard) also fails when a CRL cannot be checked
-        (including a certificate with no CRL distribution point).
+        (including a certificate with no CRL distribution point, and a CRL that does not cover it, such as
+        a delta or partition CRL).
+      - CRLs are fetched only for a chain OpenSSL verified to a trust anchor, never following redirects, within
+        O(timeout) in all per fetch.
     type: str
     choices: [none, soft, hard]
     default: soft
@@ -139,13 +142,16 @@ options:
     type: bool
     default: false
   timeout:
-    description: Seconds to wait for each connection, handshake and CRL download.
+    description: Seconds to wait for each connection and handshake, and in all for each CRL download.
     type: float
     default: 10
   openssl_path:
     description: The C(openssl) command used by two probes of O(probe_policy); found on C(PATH) by default.
     type: str
 notes:
+  - Trust is OpenSSL's verdict, on the managed node, with X.509 strict checks and the C(sslserver) purpose; the
+    collection's own checks explain a refusal and may add failures, never remove one.
+    A O(chain_file) needs the C(openssl) command.
   - The chain is checked as the peer sent it; missing intermediates are never fetched (no AIA), because
     Genesys does not fetch them either.
   - The negotiated ECDHE group is known because the module offers only secp384r1 in its main
@@ -337,8 +343,20 @@ endpoints:
       returned: always
       type: int
       sample: 312
+    verdict:
+      description:
+        - OpenSSL's verdict on the chain, which decides trust (null when no chain was seen). C(verifier) says
+          which OpenSSL (the handshake's, or C(openssl verify) for O(chain_file)); C(code), C(message) and
+          C(depth) are OpenSSL's X509 error when it refused.
+      returned: always
+      type: dict
+      sample: {"ok": false, "verifier": "OpenSSL 3.0.19 (Python ssl, in the handshake)", "code": 26,
+               "message": "unsuitable certificate purpose", "depth": null}
     crl:
-      description: Revocation status of each certificate checked (C(good), C(revoked), C(unknown)).
+      description:
+        - Revocation status of each certificate checked (C(good), C(revoked), C(unknown), or C(trust anchor) for
+          a leaf pinned in O(ca_file)). Only a chain OpenSSL verified to a trust anchor is checked; otherwise the
+          leaf is C(unknown) and nothing is fetched.
       returned: always
       type: list
       elements: dict

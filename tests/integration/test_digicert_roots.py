@@ -108,3 +108,51 @@ def test_auto_falls_back_to_bundled_with_a_warning(tmp_path):
     assert rc == 0
     assert [r["source"] for r in task["roots"]] == ["bundled"]
     assert any("using the bundled pinned copy of DigiCert High Assurance EV Root CA" in w for w in task["warnings"])
+
+
+# ------------------------------------------------------------------ issue 11: bundle_name and leftovers
+
+
+@pytest.mark.parametrize("name", ["../escaped.pem", "ABSOLUTE", "sub/dir.pem", "..", ""])
+def test_bundle_name_must_be_a_plain_file_name(tmp_path, name):
+    dest = tmp_path / "deep" / "roots"
+    name = str(tmp_path / "absolute.pem") if name == "ABSOLUTE" else name  # inside tmp_path, whatever happens
+    rc, task = install(dest, source="bundled", bundle_name=name)
+    assert rc != 0 and "is not a plain file name" in task["msg"], task["msg"]
+    assert "the bundle is always written inside dest" in task["msg"]
+    assert not dest.exists() and not (tmp_path / "deep" / "escaped.pem").exists()
+    assert not (tmp_path / "absolute.pem").exists()
+
+
+def test_switching_region_or_strict_removes_only_what_the_module_wrote(tmp_path):
+    dest = tmp_path / "roots"
+    rc, task = install(dest, region="euc1", source="bundled")  # EV, G2, G3
+    assert rc == 0 and task["removed"] == []
+    ev_link = [r["paths"]["hashed"] for r in task["roots"] if r["key"] == "ev"][0]
+    g3_link = [r["paths"]["hashed"] for r in task["roots"] if r["key"] == "g3"][0]
+    (dest / "operator-notes.txt").write_text("not the module's\n")  # never touched
+    (dest / "DigiCert_Global_Root_G3.pem").write_text("edited by hand\n")  # no longer what it wrote: kept
+
+    rc, task = install(dest, region="euc2", source="bundled", strict=True, check=True, diff=True)  # G2 only
+    assert rc == 0 and task["changed"] is True
+    assert str(dest / "DigiCert_High_Assurance_EV_Root_CA.pem") in task["removed"]
+    assert (dest / "DigiCert_High_Assurance_EV_Root_CA.pem").exists()  # check mode removes nothing
+
+    rc, task = install(dest, region="euc2", source="bundled", strict=True)
+    assert rc == 0 and task["changed"] is True
+    assert sorted(task["removed"]) == sorted([str(dest / "DigiCert_High_Assurance_EV_Root_CA.pem"), ev_link, g3_link])
+    left = sorted(p.name for p in dest.iterdir())
+    assert left == sorted([".byoc-digicert-roots.json", "DigiCert_Global_Root_G2.pem", "DigiCert_Global_Root_G3.pem",
+                           "607986c7.0", "byoc-digicert-roots.pem", "operator-notes.txt"]), left
+    assert len(x509.load_certificates((dest / "byoc-digicert-roots.pem").read_bytes())) == 1
+
+    rc, again = install(dest, region="euc2", source="bundled", strict=True)
+    assert rc == 0 and again["changed"] is False and again["removed"] == []
+
+
+def test_a_new_bundle_name_removes_the_old_bundle(tmp_path):
+    dest = tmp_path / "roots"
+    assert install(dest, source="bundled")[0] == 0
+    rc, task = install(dest, source="bundled", bundle_name="kamailio-ca-list.pem")
+    assert rc == 0 and task["removed"] == [str(dest / "byoc-digicert-roots.pem")]
+    assert (dest / "kamailio-ca-list.pem").exists() and not (dest / "byoc-digicert-roots.pem").exists()

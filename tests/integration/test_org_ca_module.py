@@ -3,7 +3,9 @@
 import datetime
 import json
 import os
+import re
 import stat
+import subprocess
 
 import pytest
 
@@ -36,9 +38,10 @@ def api(tmp_path):
 
 
 def install(dest, api=None, check=False, diff=False, creds="env", env=None, **options):
-    """Run the playbook once; credentials go through the environment (the documented way) or options.
+    """Run the playbook once; credentials go through the process environment, options or a file.
 
-    ``creds``: "env", "options", "wrong" (a wrong secret in the environment) or "none".
+    ``creds``: "env", "options", "file" (client_secret_file), "wrong" (a wrong secret in the
+    environment) or "none".
     """
     extra = {"org_ca_dest": str(dest)}
     env = dict(env or {})
@@ -49,6 +52,13 @@ def install(dest, api=None, check=False, diff=False, creds="env", env=None, **op
                        GENESYSCLOUD_OAUTHCLIENT_SECRET=api.client_secret if creds == "env" else "not-the-secret")
         elif creds == "options":
             extra.update(org_ca_client_id=api.client_id, org_ca_client_secret=api.client_secret)
+        elif creds == "file":
+            secret_file = os.path.join(os.path.dirname(str(dest)), "genesys-client-secret")
+            os.makedirs(os.path.dirname(secret_file), exist_ok=True)
+            with open(secret_file, "w") as handle:
+                handle.write(api.client_secret + "\n")
+            os.chmod(secret_file, 0o600)
+            extra.update(org_ca_client_id=api.client_id, org_ca_client_secret_file=secret_file)
     extra.update({"org_ca_" + k: v for k, v in options.items()})
     rc, result = run_playbook("org_ca.yml", extra, check=check, diff=diff, env=env)
     (task,) = task_results(result, TASK)
@@ -254,3 +264,88 @@ def test_secrets_stay_out_of_ansible_runner_artifacts(api, tmp_path, monkeypatch
 def test_dest_that_is_a_directory(tmp_path):
     rc, task = install(tmp_path, content=ORG_CA.pem.decode())
     assert rc != 0 and "is a directory" in task["msg"] and str(tmp_path / "org-ca.pem") in task["msg"]
+
+
+# ------------------------------------------------------------------ issue 11: secrets, TLS, files
+
+
+def test_the_secret_from_a_file_is_used_and_hidden(api, tmp_path):
+    rc, task = install(tmp_path / "org-ca.pem", api, creds="file")
+    assert rc == 0 and task["source"] == "api", task.get("msg")
+    assert api.issued_tokens
+    assert_no_secrets(api, task)
+
+
+def test_an_unreadable_secret_file_is_refused_with_the_fix(api, tmp_path):
+    rc, task = install(tmp_path / "org-ca.pem", api, creds="none", client_id=api.client_id,
+                       client_secret_file=str(tmp_path / "missing"))
+    assert rc != 0 and "client_secret_file %s: cannot be read" % (tmp_path / "missing") in task["msg"]
+    assert not api.issued_tokens
+
+
+def _verbose_run(api, dest, extra):
+    """ansible-playbook -vvv with the default callback: the text an operator would paste in a ticket."""
+    extra = dict(extra, org_ca_dest=str(dest), org_ca_api_base_url=api.base_url,
+                 org_ca_login_base_url=api.base_url, org_ca_ca_path=api.ca_file, org_ca_client_id=api.client_id)
+    cmd = ["ansible-playbook", "-vvv", "-i", "localhost,", "-c", "local", "-e",
+           "ansible_python_interpreter=/usr/bin/python3", os.path.join(ROOT, "tests", "integration", "playbooks",
+                                                                       "org_ca.yml"), "-e", json.dumps(extra)]
+    env = ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
+    for name in ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET"):
+        env.pop(name, None)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("how", ["option", "file", "task_environment"])
+def test_verbose_output_never_shows_the_secret(api, tmp_path, how):
+    """-vvv prints the command line that starts the module. Options and files keep the secret off it;
+    the task's environment: keyword puts it there, which is why the docs never use it (the control)."""
+    secret_file = tmp_path / "secret"
+    secret_file.write_text(api.client_secret)
+    secret_file.chmod(0o600)
+    extra = {"option": {"org_ca_client_secret": api.client_secret},
+             "file": {"org_ca_client_secret_file": str(secret_file)},
+             "task_environment": {"org_ca_task_environment": {
+                 "GENESYSCLOUD_OAUTHCLIENT_SECRET": api.client_secret}}}[how]
+    rc, output = _verbose_run(api, tmp_path / "org-ca.pem", extra)
+    assert rc == 0 and "EXEC /bin/sh -c" in output, output[-2000:]
+    assert api.issued_tokens and not any(token in output for token in api.issued_tokens)
+    if how == "task_environment":
+        assert "GENESYSCLOUD_OAUTHCLIENT_SECRET=%s" % api.client_secret in output
+    else:
+        assert api.client_secret not in output
+
+
+def test_the_docs_never_pass_the_secret_through_environment():
+    """EXAMPLES, docs and examples never show the secret under a task's environment: keyword."""
+    offenders = []
+    for folder in ("docs", "examples", "roles", "playbooks", os.path.join("plugins", "modules")):
+        for base, _, files in os.walk(os.path.join(ROOT, folder)):
+            for name in files:
+                if not name.endswith((".md", ".yml", ".yaml", ".py")):
+                    continue
+                text = open(os.path.join(base, name), encoding="utf-8").read()
+                for match in re.finditer(r"environment:\s*\n(\s+[A-Z_]+:.*\n)+", text):
+                    if "GENESYSCLOUD_OAUTHCLIENT_SECRET" in match.group(0):
+                        offenders.append(os.path.join(base, name))
+    assert offenders == []
+
+
+def test_validate_certs_false_warns_loudly(api, tmp_path):
+    rc, task = install(tmp_path / "org-ca.pem", api, validate_certs=False)
+    assert rc == 0, task.get("msg")
+    (warning,) = [w for w in task.get("warnings", []) if "validate_certs is false" in w]
+    assert "WITHOUT checking who answers" in warning and api.base_url in warning
+
+
+def test_dest_that_is_a_symlink_is_not_read_through(api, tmp_path):
+    private = tmp_path / "private.txt"
+    private.write_text("TOP SECRET, not a certificate\n")
+    dest = tmp_path / "org-ca.pem"
+    dest.symlink_to(private)
+    rc, task = install(dest, content=ORG_CA.pem.decode(), diff=True)
+    assert rc == 0 and task["changed"] is True, task.get("msg")
+    assert "TOP SECRET" not in json.dumps(task)
+    assert task["diff"]["before"] == "" and "a symlink to %s, not followed" % private in task["diff"]["before_header"]
+    assert not dest.is_symlink() and private.read_text() == "TOP SECRET, not a certificate\n"

@@ -418,3 +418,28 @@ def test_a_second_organisation_in_the_same_play_is_refused(pki_files, tmp_path):
     assert verdict["sbc-b"]["failed"] and "differs from sbc-a's, and one play fetches one organisation's CA" in (
         verdict["sbc-b"]["msg"])
     assert "sbc-b" not in tasks.get(ROLE + FACT_TASK, {}) or tasks[ROLE + FACT_TASK]["sbc-b"].get("skipped")
+
+
+# ------------------------------------------------------------------ -vvv (issue 11)
+
+
+def test_a_verbose_premises_run_never_shows_the_secret(pki_files, tmp_path):
+    """`-vvv` of the real preflight fetching the organisation CA from the API: the secret (from a vars
+    file, as from a vault) and the tokens never appear, though -vvv prints every module's command line."""
+    with GenesysStandIn(tmp_path / "standin", organisation()) as api:
+        vars_file = tmp_path / "secrets.yml"
+        vars_file.write_text(yaml.safe_dump(premises_vars(pki_files, secure_trunk_org_ca_src="", **api_vars(api))))
+        vars_file.chmod(0o600)
+        cmd = ["ansible-playbook", "-vvv", "-i", "localhost,", "-c", "local", PLAYBOOK, "--tags", "preflight",
+               "-e", "secure_trunk_hosts=localhost", "-e", "ansible_python_interpreter=/usr/bin/python3",
+               "-e", "@%s" % vars_file]
+        environment = ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
+        for name in GENESYS_ENV:
+            environment.pop(name, None)
+        proc = subprocess.run(cmd, capture_output=True, text=True, env=environment, timeout=300)
+    output = proc.stdout + proc.stderr
+    assert proc.returncode == 0, output[-3000:]
+    assert "EXEC /bin/sh -c" in output and FETCH_TASK in output  # verbose, and the API path ran
+    assert api.issued_tokens
+    assert api.client_secret not in output
+    assert not any(token in output for token in api.issued_tokens)

@@ -227,13 +227,13 @@ def _builder(subject: x509.Name, issuer_name: x509.Name, public_key, start, end,
     )
 
 
-def _ca_extensions(builder, key, issuer_key, path_length, ca=True):
+def _ca_extensions(builder, key, issuer_key, path_length, ca=True, key_cert_sign=True):
     builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=path_length if ca else None),
                                     critical=True)
     builder = builder.add_extension(
-        x509.KeyUsage(digital_signature=not ca, content_commitment=False, key_encipherment=not ca,
-                      data_encipherment=False, key_agreement=False, key_cert_sign=ca, crl_sign=ca,
-                      encipher_only=False, decipher_only=False),
+        x509.KeyUsage(digital_signature=not ca or not key_cert_sign, content_commitment=False,
+                      key_encipherment=not ca, data_encipherment=False, key_agreement=False,
+                      key_cert_sign=ca and key_cert_sign, crl_sign=ca, encipher_only=False, decipher_only=False),
         critical=True,
     )
     builder = builder.add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
@@ -260,15 +260,20 @@ def make_intermediate(issuer: Issued, common_name: str = "byoc test issuing CA",
                       fresh_key: bool = False, not_before=None, not_after=None, days: int = 1825,
                       crl_urls: Sequence[str] = (), path_length: Optional[int] = 0, ca: bool = True,
                       serial: Optional[int] = None, organization: Optional[str] = "byoc.secure_trunk tests",
-                      ) -> Issued:
+                      key_cert_sign: bool = True,
+                      extra_extensions: Sequence[Tuple[x509.ExtensionType, bool]] = ()) -> Issued:
     """An intermediate CA signed by ``issuer``. ``ca=False`` makes a non-CA "intermediate"
-    (a defective chain). ``crl_urls`` adds a CRL distribution point (the issuer's CRL)."""
+    (a defective chain). ``crl_urls`` adds a CRL distribution point (the issuer's CRL).
+    ``key_cert_sign=False`` leaves keyCertSign out of its key usage; ``extra_extensions``
+    adds (extension, critical) pairs (name constraints, EKU ...)."""
     key = _key(key, key_type, key_size, curve, fresh_key, "intermediate")
     start, end = _window(not_before, not_after, days)
     builder = _builder(_name(common_name, organization), issuer.name, key.public_key(), start, end, serial)
-    builder = _ca_extensions(builder, key, issuer.key, path_length, ca=ca)
+    builder = _ca_extensions(builder, key, issuer.key, path_length, ca=ca, key_cert_sign=key_cert_sign)
     if crl_urls:
         builder = builder.add_extension(_crl_dp(crl_urls), critical=False)
+    for ext, critical in extra_extensions:
+        builder = builder.add_extension(ext, critical=critical)
     return Issued(builder.sign(issuer.key, _sign_hash(issuer.key)), key, issuer)
 
 
@@ -276,9 +281,9 @@ _DEFAULT_KU = {"digital_signature": True, "key_encipherment": True}
 
 
 def _leaf_builder(subject, issuer_name, key, issuer_key, start, end, serial, hostnames, ips, eku,
-                  key_usage, crl_urls, extra_extensions):
+                  key_usage, crl_urls, extra_extensions, ca=False):
     builder = _builder(subject, issuer_name, key.public_key(), start, end, serial)
-    builder = builder.add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
+    builder = builder.add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
     general_names: List[x509.GeneralName] = [x509.DNSName(h) for h in hostnames]
     general_names += [x509.IPAddress(ipaddress.ip_address(i)) for i in ips]
     if general_names:
@@ -307,20 +312,21 @@ def make_leaf(issuer: Issued, hostnames: Sequence[str] = ("sbc.example.test",), 
               days: int = 365, crl_urls: Sequence[str] = (), eku: Optional[Sequence] = (SERVER_AUTH,),
               key_usage: Optional[dict] = None, serial: Optional[int] = None,
               organization: Optional[str] = "byoc.secure_trunk tests",
-              extra_extensions: Sequence[Tuple[x509.ExtensionType, bool]] = ()) -> Issued:
+              extra_extensions: Sequence[Tuple[x509.ExtensionType, bool]] = (), ca: bool = False) -> Issued:
     """A TLS server certificate signed by ``issuer``.
 
     ``hostnames`` go into the SAN as DNS names (empty: no DNS SAN); ``ips`` as IP addresses.
     ``common_name`` defaults to the first hostname ("" for none). ``eku`` defaults to serverAuth
     (``None``: no EKU extension). ``key_usage`` defaults to digitalSignature+keyEncipherment
-    (pass a dict of flags, or ``{}`` for no KeyUsage extension).
+    (pass a dict of flags, or ``{}`` for no KeyUsage extension). ``ca=True`` marks the leaf a CA
+    (basicConstraints CA=true), a defect some verifiers refuse.
     """
     key = _key(key, key_type, key_size, curve, fresh_key, "leaf")
     start, end = _window(not_before, not_after, days)
     cn = common_name if common_name is not None else (hostnames[0] if hostnames else "")
     ku = _DEFAULT_KU if key_usage is None else key_usage
     builder = _leaf_builder(_name(cn, organization), issuer.name, key, issuer.key, start, end, serial,
-                            hostnames, ips, eku, ku, crl_urls, extra_extensions)
+                            hostnames, ips, eku, ku, crl_urls, extra_extensions, ca)
     return Issued(builder.sign(issuer.key, _sign_hash(issuer.key)), key, issuer)
 
 
@@ -341,12 +347,14 @@ def self_signed_leaf(hostnames: Sequence[str] = ("sbc.example.test",), *, common
 
 def make_crl(issuer: Issued, revoked: Iterable[Union[Issued, int]] = (), *, last_update=None, next_update=None,
              next_update_days: int = 7, signer=None, revocation_date=None, crl_number: int = 1,
+             extensions: Sequence[Tuple[x509.ExtensionType, bool]] = (),
              ) -> x509.CertificateRevocationList:
     """A CRL issued by ``issuer`` listing ``revoked`` (``Issued`` objects or serial numbers).
 
     ``last_update`` defaults to one hour ago, ``next_update`` to ``next_update_days`` later
     (set it in the past for a stale CRL). ``signer`` signs with another private key while
-    keeping the issuer's name: a CRL whose signature does not verify.
+    keeping the issuer's name: a CRL whose signature does not verify. ``extensions`` adds
+    (extension, critical) pairs: an IssuingDistributionPoint (a partition), a DeltaCRLIndicator.
     """
     last = last_update or (now() - datetime.timedelta(hours=1))
     nxt = next_update or (last + datetime.timedelta(days=next_update_days))
@@ -357,6 +365,8 @@ def make_crl(issuer: Issued, revoked: Iterable[Union[Issued, int]] = (), *, last
         .next_update(nxt)
         .add_extension(x509.CRLNumber(crl_number), critical=False)
     )
+    for ext, critical in extensions:
+        builder = builder.add_extension(ext, critical=critical)
     when = revocation_date or last
     for item in revoked:
         serial = item.serial if isinstance(item, Issued) else int(item)

@@ -8,6 +8,7 @@ Everything binds 127.0.0.1 on an ephemeral port, runs in daemon threads, and sto
     with TLSServer(chain, key, max_version=ssl.TLSVersion.TLSv1_3, group=None) as peer: ...
     with CRLServer() as crls:
         url = crls.url("inter.crl"); crls.put("inter.crl", der_bytes); crls.hits("inter.crl")
+        crls.redirect("moved.crl", other.url("inter.crl")); crls.drip("slow.crl", der_bytes)
     with LatencyProxy(peer.port, one_way=0.05) as slow:        # every byte delayed 50 ms each way
         slow.port
 
@@ -28,6 +29,7 @@ import http.server
 import socket
 import ssl
 import threading
+import time
 from typing import Dict, Optional
 
 POLICY_CIPHERS = ("ECDHE-RSA-AES256-GCM-SHA384:ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES256-SHA384:"
@@ -117,6 +119,17 @@ class _CRLHandler(http.server.BaseHTTPRequestHandler):
         with server.lock:
             server.counts[name] = server.counts.get(name, 0) + 1
             body = server.files.get(name)
+            location = server.redirects.get(name)
+            drip = server.drips.get(name)
+        if location is not None:
+            self.send_response(302)
+            self.send_header("Location", location)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
+        if drip is not None:
+            self._drip(body or b"", *drip)
+            return
         if body is None:
             self.send_error(404, "no such CRL")
             return
@@ -125,6 +138,29 @@ class _CRLHandler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
+
+    def _drip(self, body: bytes, interval: float, limit: float, in_headers: bool) -> None:
+        """One byte every ``interval`` s (in a header, or in the body) until ``limit`` s have
+        passed, then the rest at once: a client without a total deadline waits ``limit`` s."""
+        deadline = time.monotonic() + limit
+        try:
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n" % len(body))
+            if in_headers:
+                self.wfile.write(b"X-Drip: ")
+            else:
+                self.wfile.write(b"\r\n")
+            self.wfile.flush()
+            sent = 0
+            while time.monotonic() < deadline and (in_headers or sent < len(body) - 1):
+                self.wfile.write(b"a" if in_headers else body[sent:sent + 1])
+                self.wfile.flush()
+                sent += 0 if in_headers else 1
+                time.sleep(interval)
+            self.wfile.write((b"\r\n\r\n" if in_headers else b"") + body[sent:])
+            self.wfile.flush()
+        except OSError:
+            pass
+        self.close_connection = True
 
     def log_message(self, *args) -> None:
         pass
@@ -138,6 +174,8 @@ class CRLServer:
         self._httpd.daemon_threads = True
         self._httpd.files: Dict[str, bytes] = {}
         self._httpd.counts: Dict[str, int] = {}
+        self._httpd.redirects: Dict[str, str] = {}
+        self._httpd.drips: Dict[str, tuple] = {}
         self._httpd.lock = threading.Lock()
         self.port = self._httpd.server_address[1]
         self._thread = threading.Thread(target=self._httpd.serve_forever, kwargs={"poll_interval": 0.1},
@@ -149,6 +187,18 @@ class CRLServer:
     def put(self, name: str, body: bytes) -> None:
         with self._httpd.lock:
             self._httpd.files[name] = body
+
+    def redirect(self, name: str, location: str) -> None:
+        """Answer ``name`` with 302 to ``location``."""
+        with self._httpd.lock:
+            self._httpd.redirects[name] = location
+
+    def drip(self, name: str, body: bytes, interval: float = 0.2, limit: float = 6.0,
+             in_headers: bool = False) -> None:
+        """Serve ``name`` one byte per ``interval`` s for ``limit`` s (body, or a header line)."""
+        with self._httpd.lock:
+            self._httpd.files[name] = body
+            self._httpd.drips[name] = (interval, limit, in_headers)
 
     def hits(self, name: str) -> int:
         with self._httpd.lock:

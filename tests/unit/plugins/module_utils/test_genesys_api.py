@@ -4,9 +4,11 @@ import base64
 import datetime
 import email.utils
 import json
+import time
 import urllib.parse
 
 import pytest
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import genesys_api
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
@@ -17,7 +19,7 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.genesys_api impo
     retry_delay,
 )
 from support.genesys_standin import CA_PATH, GenesysStandIn, authority
-from support.servers import closed_port
+from support.servers import CRLServer, closed_port
 
 API = "https://api.example.test"
 LOGIN = "https://login.example.test"
@@ -327,3 +329,30 @@ def test_standin_runs_standalone_for_a_lab(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# ------------------------------------------------------------------ issue 11: size cap and total deadline
+
+
+def _ansible_opener(**kwargs):
+    return genesys_api.urlopen_adapter(open_url, follow_redirects="none", **kwargs)
+
+
+@pytest.mark.parametrize("in_headers", [False, True], ids=["body", "headers"])
+def test_a_dripping_api_server_is_cut_at_the_total_deadline(in_headers):
+    with CRLServer() as server:
+        server.drip("api", b'{"entities": []}' * 40, interval=0.2, limit=6.0, in_headers=in_headers)
+        started = time.monotonic()
+        with pytest.raises(genesys_api.TransportError) as caught:
+            _ansible_opener()("GET", server.url("api"), {}, None, 1.0)
+        assert time.monotonic() - started < 2.5
+    assert "no complete answer within 1 s (the total deadline)" in caught.value.defect
+
+
+def test_an_api_answer_over_the_size_cap_is_refused():
+    with CRLServer() as server:
+        server.put("big", b"[" + b"0," * 3000 + b"0]")
+        with pytest.raises(genesys_api.TransportError, match="larger than 4096 bytes"):
+            _ansible_opener(max_bytes=4096)("GET", server.url("big"), {}, None, 5)
+        assert _ansible_opener()("GET", server.url("big"), {}, None, 5).status == 200
+    assert genesys_api.MAX_RESPONSE_BYTES == 16 * 1024 * 1024

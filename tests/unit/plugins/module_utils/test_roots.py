@@ -119,3 +119,33 @@ def test_dest_checks(tmp_path):
         os.chmod(tmp_path, 0o500)
         with pytest.raises(SecureTrunkError):
             roots.check_dest(str(tmp_path / "x"))
+
+
+
+@pytest.mark.parametrize("name", ["../x.pem", "/etc/x.pem", "a/b.pem", "a\\b.pem", ".", "..", "", None,
+                                  roots.MANIFEST_NAME, "x\x00.pem"])
+def test_bundle_name_is_a_plain_file_name(name):
+    with pytest.raises(PolicyError, match="is not a plain file name"):
+        roots.check_bundle_name(name)
+    with pytest.raises(PolicyError, match="is not a plain file name"):
+        roots.plan([], "/nonexistent/d", ["bundle"], name)  # plans only, writes nothing
+
+
+def test_stale_lists_only_unchanged_files_of_the_manifest(tmp_path):
+    g2, g3 = roots.bundled(policy.ROOTS["g2"]), roots.bundled(policy.ROOTS["g3"])
+    before = roots.plan([g2, g3], str(tmp_path), ["pem", "hashed", "bundle"])
+    for item in before:
+        if item.link_target:
+            os.symlink(item.link_target, item.path)
+        else:
+            open(item.path, "wb").write(item.content)
+    (tmp_path / roots.MANIFEST_NAME).write_bytes(roots.manifest(before))
+    (tmp_path / "mine.txt").write_text("operator")
+    after = roots.plan([g2], str(tmp_path), ["pem", "hashed", "bundle"])
+    g3_link = [i.path for i in before if i.link_target == "DigiCert_Global_Root_G3.pem"][0]
+    assert roots.stale(str(tmp_path), after) == sorted([str(tmp_path / "DigiCert_Global_Root_G3.pem"), g3_link])
+    os.unlink(g3_link)
+    os.symlink("elsewhere.pem", g3_link)  # re-pointed by someone: not ours any more
+    (tmp_path / "DigiCert_Global_Root_G3.pem").write_text("edited")
+    assert roots.stale(str(tmp_path), after) == []
+    assert roots.stale(str(tmp_path / "missing"), after) == []
