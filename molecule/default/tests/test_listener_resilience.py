@@ -237,5 +237,5 @@ def test_kamailio_comes_back_by_itself(sbc, how):
     _record("restart: %s" % how, {"seconds": round(took, 1), "old_pid": pid, "new_pid": new_pid})
     assert new_pid != pid
     assert took < 15, took
-    assert state["identity"]["automatic_restarts"] == restarts + 1, state
+    assert state["identity"]["automatic_restarts"] >= restarts + 1, state
     assert state["restarted_since_last_run"], state
