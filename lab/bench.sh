@@ -5,6 +5,10 @@
 #   lab/bench.sh            everything (rebuilds the images from scratch: about 10 minutes)
 #   lab/bench.sh --no-cold  keep the images (skip the cold build and the cache load)
 #   BENCH_SCENARIOS="premises" lab/bench.sh --no-cold   only some scenarios
+#   BENCH_PLATFORMS="trixie" lab/bench.sh --no-cold     the per-platform scenarios on some SBC platforms
+#
+# BENCH_PLATFORM_SCENARIOS (default "default premises") run once per platform of BENCH_PLATFORMS
+# (default "bookworm trixie"), their SBC from localhost/byoc-lab/kamailio:PLATFORM; the others on bookworm.
 #
 # Prints Markdown table rows; each step's output goes to .cache/lab/bench/*.log. Run from the
 # repository root with the venv on PATH (`make bench-molecule` does both). Leaves no
@@ -28,25 +32,37 @@ row() { printf '| %s | %s |\n' "$1" "$2"; }
 
 echo "| measure | seconds |"
 echo "|---|---|"
+PLATFORMS=${BENCH_PLATFORMS:-bookworm trixie}
+SUITES=$(printf '%s\n' bookworm $PLATFORMS | sort -u | tr '\n' ' ')
 if [ $COLD = 1 ]; then
-  podman rmi -f "$BYOC_LAB_IMAGE" "$BYOC_LAB_BASE_IMAGE" >/dev/null 2>&1 || true
-  rm -rf "$BYOC_LAB_CACHE/images"
-  t=$(now); run images-cold lab/images.sh; row "lab image, cold (debootstrap + import + build + save)" "$(since "$t")"
-  podman rmi -f "$BYOC_LAB_IMAGE" >/dev/null
-  t=$(now); run images-load lab/images.sh; row "lab image, podman load from .cache" "$(since "$t")"
+  for suite in $SUITES; do
+    podman rmi -f "localhost/byoc-lab/kamailio:$suite" "localhost/byoc-lab/debian:$suite" >/dev/null 2>&1 || true
+    rm -f "$BYOC_LAB_CACHE/images/kamailio-$suite-"*.tar
+    t=$(now); run "images-cold-$suite" lab/images.sh "$suite"
+    row "lab image $suite, cold (debootstrap + import + build + save)" "$(since "$t")"
+    podman rmi -f "localhost/byoc-lab/kamailio:$suite" >/dev/null
+    t=$(now); run "images-load-$suite" lab/images.sh "$suite"; row "lab image $suite, podman load from .cache" "$(since "$t")"
+  done
 fi
-t=$(now); run images-warm lab/images.sh; row "lab image, already current" "$(since "$t")"
+# shellcheck disable=SC2086
+t=$(now); run images-warm lab/images.sh $SUITES; row "lab images ($SUITES), already current" "$(since "$t")"
 
 for scenario in ${BENCH_SCENARIOS:-default include premises}; do
-  run "$scenario-destroy" molecule destroy -s "$scenario" || true
-  run "$scenario-create" molecule create -s "$scenario"
-  run "$scenario-prepare" molecule prepare -s "$scenario"
-  t=$(now); run "$scenario-converge" molecule converge -s "$scenario"; first=$(since "$t")
-  t=$(now); run "$scenario-converge-again" molecule converge -s "$scenario"; again=$(since "$t")
-  row "$scenario: converge (first run)" "$first"
-  row "$scenario: converge again, nothing to change" "$again"
-  row "$scenario: ratio second / first" "$(python3 -c "print('%.2f' % ($again / $first))")"
-  run "$scenario-destroy" molecule destroy -s "$scenario"
-  t=$(now); status=ok; run "$scenario-test" molecule test -s "$scenario" || status=FAILED
-  row "$scenario: molecule test, wall ($status)" "$(since "$t")"
+  platforms=bookworm
+  case " ${BENCH_PLATFORM_SCENARIOS:-default premises} " in *" $scenario "*) platforms=$PLATFORMS ;; esac
+  for platform in $platforms; do
+    export BYOC_LAB_SBC_IMAGE="localhost/byoc-lab/kamailio:$platform"
+    name="$scenario ($platform SBC)"; log="$scenario-$platform"
+    run "$log-destroy" molecule destroy -s "$scenario" || true
+    run "$log-create" molecule create -s "$scenario"
+    run "$log-prepare" molecule prepare -s "$scenario"
+    t=$(now); run "$log-converge" molecule converge -s "$scenario"; first=$(since "$t")
+    t=$(now); run "$log-converge-again" molecule converge -s "$scenario"; again=$(since "$t")
+    row "$name: converge (first run)" "$first"
+    row "$name: converge again, nothing to change" "$again"
+    row "$name: ratio second / first" "$(python3 -c "print('%.2f' % ($again / $first))")"
+    run "$log-destroy" molecule destroy -s "$scenario"
+    t=$(now); status=ok; run "$log-test" molecule test -s "$scenario" || status=FAILED
+    row "$name: molecule test, wall ($status)" "$(since "$t")"
+  done
 done

@@ -228,13 +228,13 @@ def accepted_in(target: Target, names: Sequence[str], limit: int = 24) -> Tuple[
 class SClient:
     available: bool
     ok: bool = False
-    group: Optional[str] = None  # from "Server Temp Key"
+    group: Optional[str] = None  # from "Server Temp Key" (OpenSSL 3.0) or "Peer Temp Key" (3.5)
     cipher: Optional[str] = None
     client_cert_requested: bool = False
     error: Optional[str] = None
 
 
-_TEMP_KEY = re.compile(r"^Server Temp Key: (?:ECDH, )?([^,]+),", re.M)
+_TEMP_KEY = re.compile(r"^(?:Server|Peer) Temp Key: (?:ECDH, )?([^,]+),", re.M)
 _CIPHER = re.compile(r"^New, (TLSv[\d.]+|\(NONE\)), Cipher is (\S+)", re.M)
 
 

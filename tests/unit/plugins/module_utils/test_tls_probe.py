@@ -160,3 +160,12 @@ def test_old_python_sees_only_the_leaf_and_says_so():
             return b"leaf-der"
 
     assert probe._peer_chain(OldSocket()) == ([b"leaf-der"], False)
+
+
+@pytest.mark.parametrize("line, group", [
+    ("Server Temp Key: ECDH, secp384r1, 384 bits", "secp384r1"),  # OpenSSL 3.0 (Debian 12)
+    ("Peer Temp Key: ECDH, secp384r1, 384 bits", "secp384r1"),  # OpenSSL 3.5 (Debian 13)
+    ("Peer Temp Key: X25519, 253 bits", "X25519"),
+])
+def test_s_client_temp_key_line_of_each_openssl(line, group):
+    assert probe._TEMP_KEY.search("---\n%s\n---\n" % line).group(1) == group
