@@ -21,6 +21,9 @@ from typing import List, Optional, Sequence
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
 
+# One RFC 6125 matcher for the deploy-time verdict and Kamailio's run-time peer-name check.
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.peer_names import match_dns as _match_dns
+
 try:
     from cryptography import x509
     from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
@@ -330,17 +333,6 @@ def check_extra_sent(report: ChainReport) -> None:
 
 
 # ------------------------------------------------------------------ name (R9)
-
-def _match_dns(pattern: str, host: str) -> bool:
-    pattern, host = pattern.lower().rstrip("."), host.lower().rstrip(".")
-    if pattern == host:
-        return True
-    if not pattern.startswith("*."):
-        return False
-    rest = pattern[2:]
-    head, _, tail = host.partition(".")
-    return bool(head) and tail == rest and rest.count(".") >= 1
-
 
 def is_ip(text: str) -> bool:
     try:

@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import ipaddress
 
-from cryptography import x509
-
 
 def match_dns(pattern: str, host: str, wildcard: bool = True) -> bool:
     """RFC 6125 6.4: exact match in any case, or '*' as the whole left-most label of a pattern
@@ -32,6 +30,7 @@ def match_dns(pattern: str, host: str, wildcard: bool = True) -> bool:
 
 def dns_names(cert) -> list:
     """The certificate's subjectAltName DNS names (never the CN: RFC 6125 6.4.4, CA/B Forum)."""
+    from cryptography import x509  # here, so that importers without cryptography still get match_dns
     try:
         san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
     except x509.ExtensionNotFound:
@@ -48,6 +47,8 @@ def names_host(cert_pem, host: str, wildcard: bool = True) -> bool:
         return False
     except ValueError:
         pass
+    from cryptography import x509
+
     data = cert_pem.encode("ascii") if isinstance(cert_pem, str) else cert_pem
     cert = x509.load_pem_x509_certificate(data)
     return any(match_dns(name, host, wildcard) for name in dns_names(cert))
