@@ -40,3 +40,15 @@ def test_unstartable_tls_cfg_is_refused_and_the_live_one_keeps_serving(report):
     assert not report["unexpected"]
     assert "did not start" in report["proof_message"], report["proof_message"]
     assert report["live_rc"] == 0, report["live_out"]
+
+
+def test_files_kamailio_refuses_never_go_live(report):
+    """The new managed files are proven in the staging directory before any live one changes: a
+    customer script that Kamailio refuses with them stops the run there (test_no_file_changed
+    shows the live files, which this case would have rewritten, are as they were)."""
+    (case,) = [c for c in report["cases"] if c["name"] == "customer script Kamailio refuses"]
+    assert case["failed"], "a script Kamailio refuses was accepted"
+    assert case["task"].startswith("Prove the staged Kamailio files"), case
+    assert "kamailio -c refused it" in case["msg"] and "/root/byoc-lab-broken-kamailio.cfg" in case["msg"], case
+    assert "byoc_lab_no_such_function" in case["msg"], case
+    assert report["live_rc"] == 0, report["live_out"]
