@@ -25,9 +25,9 @@ BREAKAGES = {
 
 def _copy_of_staged(sbc, name):
     work = "/tmp/byoc-staged-%s" % name.replace(" ", "-")
-    sbc.run("rm -rf %s && cp -a %s %s" % (work, STAGED, work))
+    sbc.check_output("rm -rf %s && cp -a %s %s" % (work, STAGED, work))
     # The copy's files must point at each other, not at the role's staging directory.
-    sbc.run("sed -i 's#%s/#%s/#g' %s/*" % (STAGED, work, work))
+    sbc.check_output("find %s -maxdepth 1 -type f -exec sed -i 's#%s/#%s/#g' {} +" % (work, STAGED, work))
     return work
 
 
@@ -43,7 +43,7 @@ def test_the_converged_staged_files_pass(sbc):
 def test_a_broken_staged_file_is_refused(sbc, case):
     name, breaks, words = BREAKAGES[case]
     work = _copy_of_staged(sbc, "bad")
-    sbc.run(breaks.format(f="%s/%s" % (work, name)))
+    sbc.check_output(breaks.format(f="%s/%s" % (work, name)))
     result = sbc.run("%s staged %s %s/kamailio.cfg" % (PROVE, work, work))
     sbc.run("rm -rf %s" % work)
     assert result.rc == 1, "%s passed the staged proof: %s" % (case, result.stdout)
