@@ -52,3 +52,9 @@ def test_files_kamailio_refuses_never_go_live(report):
     assert "kamailio -c refused it" in case["msg"] and "/root/byoc-lab-broken-kamailio.cfg" in case["msg"], case
     assert "byoc_lab_no_such_function" in case["msg"], case
     assert report["live_rc"] == 0, report["live_out"]
+
+
+def test_kamailio_restarts_on_what_the_refused_runs_left(report):
+    """A restart (reboot, crash, supervisor) after every refused change starts the proven files:
+    no refused input left a file behind that the service reads (/etc/default/kamailio included)."""
+    assert report["restarted_live_rc"] == 0, report["restart_out"] + report["restarted_live_out"]
