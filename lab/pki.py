@@ -7,7 +7,12 @@ Writes into DEST (idempotent: nothing is regenerated while every file exists and
 certificate expires within 30 days):
 
 - ``genesys-root.crt``       "Lab DigiCert stand-in" root: what the SBC trusts for the region
+  (with ``genesys-root.key``, ``genesys-inter.{crt,key}``: the lab CAs that sign the CRLs)
 - ``genesys-good.{crt,key}``  leaf + intermediate naming lb01..lb04.voice.<region>...
+- ``crl/lab-root.crl``, ``crl/lab-tls-ca.crl``  the CRLs of the "Genesys" root and issuing CA (DER,
+  7 days), named by the certificates' CRL distribution points on http://crl.byoc-lab.test/ (the
+  lab's good peer serves them). ``--revoke STEM`` rewrites them listing that leaf as revoked;
+  ``--revoke none`` lists nothing again.
 - ``genesys-badname.*``      same root, but names another host (impostor.lab.invalid)
 - ``genesys-badroot.*``      names lb04..., but chains to another root ("Lab rogue root")
 - ``public-root.crt``        "Lab public CA" standing in for a root Genesys accepts (R8)
@@ -41,6 +46,8 @@ from support import pki  # noqa: E402
 
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), ".collections"))  # scripts/setup.sh links it
 ORG = "byoc.secure_trunk lab"
+CRL_BASE = "http://crl.byoc-lab.test/"  # the lab's good "Genesys" peer serves crl/ there
+ROOT_CRL, CA_CRL = "lab-root.crl", "lab-tls-ca.crl"
 EDGES = ["edge1.customer.example", "edge2.customer.example"]  # the premises lab's Edge FQDNs
 
 
@@ -76,17 +83,54 @@ def _fresh(dest: str, names) -> bool:
     return True
 
 
+def _issued(dest: str, stem: str) -> "pki.Issued":
+    with open(os.path.join(dest, stem + ".crt"), "rb") as handle:
+        cert = x509.load_pem_x509_certificate(handle.read())
+    with open(os.path.join(dest, stem + ".key"), "rb") as handle:
+        key = serialization.load_pem_private_key(handle.read(), None)
+    return pki.Issued(cert, key)
+
+
+def _crls_fresh(dest: str) -> bool:
+    horizon = pki.now() + datetime.timedelta(days=1)
+    for name in (ROOT_CRL, CA_CRL):
+        try:
+            with open(os.path.join(dest, "crl", name), "rb") as handle:
+                crl = x509.load_der_x509_crl(handle.read())
+        except (OSError, ValueError):
+            return False
+        end = getattr(crl, "next_update_utc", None) or crl.next_update.replace(tzinfo=datetime.timezone.utc)
+        if end < horizon:
+            return False
+    return True
+
+
+def write_crls(dest: str, revoke=(), out: str = "") -> None:
+    """The CRLs of the lab "Genesys" root and issuing CA into ``out`` (default DEST/crl);
+    ``revoke``: leaf stems to list as revoked."""
+    root, inter = _issued(dest, "genesys-root"), _issued(dest, "genesys-inter")
+    leaves = [_issued(dest, stem).cert.serial_number for stem in revoke]
+    out = out or os.path.join(dest, "crl")
+    os.makedirs(out, exist_ok=True)
+    _write(os.path.join(out, ROOT_CRL), pki.crl_der(pki.make_crl(root)))
+    _write(os.path.join(out, CA_CRL), pki.crl_der(pki.make_crl(inter, revoked=leaves)))
+
+
 def build(dest: str, region: str, sbc_fqdn: str, edges=tuple(EDGES)) -> bool:
     files = ["genesys-root.crt", "genesys-good.crt", "genesys-good.key", "genesys-badname.crt",
              "genesys-badname.key", "genesys-badroot.crt", "genesys-badroot.key", "public-root.crt",
              "sbc.crt", "sbc.key", "bad/ecdsa.crt", "bad/ecdsa.key", "bad/ip-only.crt", "bad/ip-only.key",
              "bad/mismatched.key", "bad/garbled.crt", "bad/expired.crt", "bad/self-signed.crt",
              "bad/self-signed.key", "bad/garbled.key", "bad/leaf-only.crt", "org-ca.crt", "org-ca.der",
-             "edge-good.crt", "edge-good.key", "edge-rogue.crt", "edge-rogue.key", "lab.txt"]
-    stamp = "region=%s sbc=%s edges=%s\n" % (region, sbc_fqdn, ",".join(edges))
+             "edge-good.crt", "edge-good.key", "edge-rogue.crt", "edge-rogue.key", "lab.txt",
+             "genesys-root.key", "genesys-inter.crt", "genesys-inter.key"]
+    stamp = "region=%s sbc=%s edges=%s crl=%s\n" % (region, sbc_fqdn, ",".join(edges), CRL_BASE)
     stamp_path = os.path.join(dest, "lab.txt")
     if _fresh(dest, files) and open(stamp_path).read() == stamp:
-        return False
+        if _crls_fresh(dest):
+            return False
+        write_crls(dest)
+        return True
     os.makedirs(os.path.join(dest, "bad"), exist_ok=True)
 
     def key(kind="rsa"):
@@ -94,17 +138,22 @@ def build(dest: str, region: str, sbc_fqdn: str, edges=tuple(EDGES)) -> bool:
 
     # The "Genesys" side: a root standing in for DigiCert, an issuing CA, three peers.
     g_root = pki.make_root("Lab DigiCert stand-in Root", key=key(), organization=ORG)
-    g_inter = pki.make_intermediate(g_root, "Lab DigiCert stand-in TLS CA", key=key(), organization=ORG)
+    g_inter = pki.make_intermediate(g_root, "Lab DigiCert stand-in TLS CA", key=key(), organization=ORG,
+                                    crl_urls=[CRL_BASE + ROOT_CRL])
     rogue_root = pki.make_root("Lab rogue Root", key=key(), organization=ORG)
     rogue_inter = pki.make_intermediate(rogue_root, "Lab rogue TLS CA", key=key(), organization=ORG)
     names = endpoints(region)
     peers = {
-        "genesys-good": pki.make_leaf(g_inter, names, key=key(), organization=ORG, days=397),
+        "genesys-good": pki.make_leaf(g_inter, names, key=key(), organization=ORG, days=397,
+                                      crl_urls=[CRL_BASE + CA_CRL]),
         "genesys-badname": pki.make_leaf(g_inter, ["impostor.lab.invalid"], key=key(), organization=ORG,
-                                         days=397),
+                                         days=397, crl_urls=[CRL_BASE + CA_CRL]),
         "genesys-badroot": pki.make_leaf(rogue_inter, names, key=key(), organization=ORG, days=397),
     }
     _write(os.path.join(dest, "genesys-root.crt"), g_root.pem)
+    _write(os.path.join(dest, "genesys-root.key"), g_root.key_pem, 0o600)
+    _write(os.path.join(dest, "genesys-inter.crt"), g_inter.pem)
+    _write(os.path.join(dest, "genesys-inter.key"), g_inter.key_pem, 0o600)
     for stem, leaf in peers.items():
         _write(os.path.join(dest, stem + ".crt"), pki.chain_pem(leaf, leaf.issuer))
         _write(os.path.join(dest, stem + ".key"), leaf.key_pem, 0o600)
@@ -152,6 +201,7 @@ def build(dest: str, region: str, sbc_fqdn: str, edges=tuple(EDGES)) -> bool:
     _write(os.path.join(bad, "garbled.key"), b"-----BEGIN PRIVATE KEY-----\nbm90IGEga2V5\n-----END PRIVATE KEY-----\n",
            0o600)
     _write(os.path.join(bad, "leaf-only.crt"), sbc.pem)
+    write_crls(dest)
     _write(stamp_path, stamp.encode())
     return True
 
@@ -162,8 +212,14 @@ def main() -> int:
     parser.add_argument("--region", default="euc2")
     parser.add_argument("--sbc-fqdn", default="sbc.customer.example")
     parser.add_argument("--edge", action="append", help="an Edge FQDN (repeat); default %s" % " ".join(EDGES))
+    parser.add_argument("--revoke", metavar="STEM", help="rewrite the CRLs listing this leaf as revoked "
+                        "(e.g. genesys-good), or 'none'; the certificates are left as they are")
     args = parser.parse_args()
-    changed = build(os.path.abspath(args.dest), args.region, args.sbc_fqdn, tuple(args.edge or EDGES))
+    dest = os.path.abspath(args.dest)
+    changed = build(dest, args.region, args.sbc_fqdn, tuple(args.edge or EDGES))
+    if args.revoke:
+        write_crls(dest, () if args.revoke == "none" else (args.revoke,))
+        changed = True
     print("changed" if changed else "ok")
     return 0
 

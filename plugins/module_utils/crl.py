@@ -99,6 +99,13 @@ class CrlCache:
         with self._lock:
             return self._entries[url].lock
 
+    def pem(self, url: str) -> bytes:
+        """The CRL fetched from ``url``, in PEM (for a bundle that OpenSSL loads)."""
+        from cryptography.hazmat.primitives.serialization import Encoding
+
+        with self.lock(url):
+            return self._entries[url].crl.public_bytes(Encoding.PEM)
+
     def get(self, url: str) -> Tuple[object, str]:
         """(crl, "") or (None, why it could not be had)."""
         with self._lock:

@@ -601,10 +601,11 @@ def _prefixed(item: dict) -> dict:
     return item
 
 
-def validate(request: Request) -> dict:
-    """Validate every endpoint concurrently; return the module's result (never raises for peer defects)."""
+def validate(request: Request, cache: Optional[crlmod.CrlCache] = None) -> dict:
+    """Validate every endpoint concurrently; return the module's result (never raises for peer defects).
+    ``cache``: the CRLs fetched, for a caller that installs them (runtime_crl)."""
     started = time.monotonic()
-    cache = crlmod.CrlCache(timeout=request.timeout)
+    cache = cache or crlmod.CrlCache(timeout=request.timeout)
     workers = min(len(request.endpoints), MAX_ENDPOINT_WORKERS)
     probe_workers = MAX_PROBE_WORKERS if request.probe_policy else 1
     with ThreadPoolExecutor(max_workers=probe_workers, thread_name_prefix="tls-probe") as probe_pool:
