@@ -24,6 +24,7 @@ trap 'cleanup; molecule destroy -s default >/dev/null 2>&1 || true' EXIT
 start_sbc() {  # start_sbc N I: a fresh SBC container reachable over SSH
   local name=byoc-fleet-$2 ip=10.89.61.$((100 + 10 * $1 + $2)) hosts=() n
   for n in 01 02 03 04; do hosts+=(--add-host "lb$n.voice.euc2.pure.cloud:$peer"); done
+  hosts+=(--add-host "crl.byoc-lab.test:$peer")  # the lab CRL server (run-time revocation)
   podman run -d --name "$name" --hostname sbc.customer.example --network byoc-lab-default --ip "$ip" \
     --cap-add SYS_PTRACE --cap-add NET_ADMIN "${hosts[@]}" "$BYOC_LAB_IMAGE" sleep infinity >/dev/null
   podman exec -i "$name" sh -c 'mkdir -p /root/.ssh /run/sshd && chmod 700 /root/.ssh &&
