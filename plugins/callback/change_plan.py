@@ -77,7 +77,7 @@ class CallbackModule(CallbackBase):
         task = result._task
         facts = res.get("ansible_facts") or {}
         if CONTEXT_FACT in facts:
-            self._plan(host).context = facts[CONTEXT_FACT]
+            self._plan(host).context.update(facts[CONTEXT_FACT] or {})
         self._plan(host).add(change_plan.changes(task.action, task.args, res, task.get_name(), skipped=skipped))
 
     def v2_runner_on_ok(self, result):
