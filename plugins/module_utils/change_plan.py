@@ -103,8 +103,8 @@ def changes(action: str, args: Optional[dict], result: dict, task: str,
         requested = _names(args.get("name") or args.get("pkg"))
         found = _APT_LINE.findall(str(result.get("stdout") or ""))
         names = sorted(set(found)) or requested
-        return [Change("package", name, "install" if name in requested or not found else "install (dependency)", task)
-                for name in names]
+        return [Change("package", name, "install" if name in requested or not found else "install (dependency)",
+                       task) for name in names]
     if short in _FILE_ACTIONS:
         path = args.get("dest") or args.get("path")
         if path:
@@ -112,7 +112,8 @@ def changes(action: str, args: Optional[dict], result: dict, task: str,
     if short in _SERVICE_ACTIONS:
         name = args.get("name")
         if name:
-            verb = _SERVICE_VERBS.get(args.get("state") or "", "enable" if args.get("enabled") is not None else "change")
+            verb = _SERVICE_VERBS.get(args.get("state") or "",
+                                      "enable" if args.get("enabled") is not None else "change")
             return [Change("service", str(name), verb, task)]
         if args.get("daemon_reload"):
             return [Change("service", "systemd units", "reload", task)]

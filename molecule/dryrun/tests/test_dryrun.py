@@ -20,8 +20,9 @@ SBC = "byoc-dryrun-sbc"
 PLAYBOOK = os.path.join(ROOT, "playbooks", "secure_trunk.yml")
 KEY = os.path.join(ROOT, "lab", "state", "pki", "sbc.key")
 PODMAN = os.environ.get("MOLECULE_PODMAN_EXECUTABLE") or "podman"
-RENDERED = ["tls.cfg.j2", "openssl-groups.cnf.j2", "default-kamailio.j2", "kamailio.cfg.j2", "byoc-globals.cfg.j2",
-            "byoc-routes.cfg.j2", "dispatcher.list.j2", "byoc-sources.list.j2", "rtpengine.conf.j2"]
+RENDERED = ["tls.cfg.j2", "openssl-groups.cnf.j2", "default-kamailio.j2", "kamailio.cfg.j2",
+            "byoc-globals.cfg.j2", "byoc-routes.cfg.j2", "dispatcher.list.j2", "byoc-sources.list.j2",
+            "rtpengine.conf.j2"]
 TIMES = {}
 
 
@@ -32,7 +33,8 @@ def _play(name, workdir, *args):
                ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
                ANSIBLE_CALLBACKS_ENABLED="byoc.secure_trunk.change_plan", ANSIBLE_PIPELINING="true",
                ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", os.environ["MOLECULE_INVENTORY_FILE"], PLAYBOOK, "--limit", SBC,
+    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
+           "-i", os.environ["MOLECULE_INVENTORY_FILE"], PLAYBOOK, "--limit", SBC,
            "-e", "secure_trunk_report_dir=%s" % reports, *args]
     start = time.monotonic()
     run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
