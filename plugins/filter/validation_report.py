@@ -16,6 +16,8 @@ description:
     remaining, verdict), then every defect with its fix.
   - C(json) gives a JSON document and C(junit) gives JUnit XML (a test suite per validation, a test case
     per endpoint and check) for CI systems.
+  - C(verdicts) gives one line per endpoint (verdict, validation, endpoint), then every validation
+    that was skipped with its reason; the change plan carries them.
   - C(defects) gives the lines that must stop a play, every failure and any validation that did not
     complete, empty when everything passed.
 author:
@@ -29,7 +31,7 @@ options:
   format:
     description: Output format.
     type: str
-    choices: [summary, json, junit, defects]
+    choices: [summary, json, junit, defects, verdicts]
     default: summary
 """
 
@@ -57,13 +59,13 @@ from ansible.errors import AnsibleFilterError
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import report
 
 _FORMATS = {"summary": report.summary_lines, "json": report.json_report, "junit": report.junit_xml,
-            "defects": report.blocking_defects}
+            "defects": report.blocking_defects, "verdicts": report.verdicts}
 
 
 def validation_report(results, format="summary"):
     if format not in _FORMATS:
         raise AnsibleFilterError(
-            "validation_report: format %r is not known; use summary, json, junit or defects" % (format,))
+            "validation_report: format %r is not known; use summary, json, junit, defects or verdicts" % (format,))
     if not isinstance(results, (list, tuple)):
         raise AnsibleFilterError("validation_report: input must be a list of tls_validate results")
     return _FORMATS[format](results)

@@ -92,13 +92,26 @@ def summary_lines(results) -> List[str]:
     failed = sum(1 for r in table if r["verdict"] == "FAIL")
     out.append("%d endpoint(s), %d passed, %d failed" % (len(table), len(table) - failed, failed))
     incomplete = [line for line in blocking_defects(results) if line not in defects(results)]
-    return out + defects(results) + incomplete
+    return out + defects(results) + incomplete + skipped(results)
+
+
+def skipped(results) -> List[str]:
+    """A validation that did not run on purpose (check mode before the listener exists), with why."""
+    return ["SKIPPED %s: %s" % (name, result.get("skip_reason") or "not run")
+            for name, result in _labelled(results) if result.get("skipped")]
+
+
+def verdicts(results) -> List[str]:
+    """One line per endpoint (validation, endpoint, verdict), then every skipped validation."""
+    return ["%s %s: %s" % (r["verdict"], r["validation"], r["endpoint"]) for r in rows(results)] + skipped(results)
 
 
 def json_report(results) -> str:
     doc = [{"name": name, "ok": all(ep.get("ok") for ep in result.get("endpoints") or []),
             "endpoints": result.get("endpoints") or [], "failures": result.get("failures") or [],
-            "trust": result.get("trust")} for name, result in _labelled(results)]
+            "trust": result.get("trust"),
+            "skipped": (result.get("skip_reason") or "not run") if result.get("skipped") else None}
+           for name, result in _labelled(results)]
     return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"
 
 

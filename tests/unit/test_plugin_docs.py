@@ -12,11 +12,11 @@ import pytest
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 PLUGINS = sorted(
     (kind, os.path.splitext(os.path.basename(path))[0])
-    for kind in ("modules", "filter", "lookup")
+    for kind in ("modules", "filter", "lookup", "callback")
     for path in glob.glob(os.path.join(ROOT, "plugins", kind, "*.py"))
     if not os.path.basename(path).startswith("_")
 )
-TYPES = {"modules": "module", "filter": "filter", "lookup": "lookup"}
+TYPES = {"modules": "module", "filter": "filter", "lookup": "lookup", "callback": "callback"}
 # A plugin is added in the released version (galaxy.yml) or in the next minor one, never later.
 with open(os.path.join(ROOT, "galaxy.yml")) as _galaxy:
     RELEASED = re.search(r"^version: (\S+)", _galaxy.read(), re.M).group(1)

@@ -12,7 +12,7 @@ import sys
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN = os.path.dirname(sys.executable)
-PLUGIN_DIRS = {"modules": "module", "filter": "filter", "lookup": "lookup", "test": "test"}
+PLUGIN_DIRS = {"modules": "module", "filter": "filter", "lookup": "lookup", "test": "test", "callback": "callback"}
 # Each needs a `description` its owner has to add (see the report of issue 5's AWX/docs part):
 # tls_validate: attributes.check_mode/diff_mode (`details:` is not a field); the roles: an entry point.
 KNOWN_MALFORMED = set()

@@ -81,3 +81,21 @@ def test_blocking_defects_include_a_validation_that_did_not_complete():
                      "FAIL SBC listener: host: an IP address is not a name"]
     assert report.blocking_defects([LISTENER]) == []  # a warning alone does not stop the play
     assert report.summary_lines([{"name": "SBC listener", "result": refused}])[-1] == lines[-1]
+
+
+def test_a_skipped_validation_says_why_and_blocks_nothing():
+    skipped = {"skipped": True, "skip_reason": "check mode: the listener does not exist yet"}
+    results = [{"name": "proxies", "result": PROXIES}, {"name": "SBC listener", "result": skipped}]
+    lines = report.summary_lines(results)
+    assert lines[-1] == "SKIPPED SBC listener: check mode: the listener does not exist yet"
+    assert not any("SBC listener" in line for line in report.blocking_defects(results))
+    doc = json.loads(report.json_report(results))
+    assert doc[1]["skipped"] == "check mode: the listener does not exist yet" and doc[0]["skipped"] is None
+
+
+def test_verdicts_one_line_per_endpoint_then_the_skipped():
+    skipped = {"skipped": True, "skip_reason": "not yet"}
+    lines = validation_report([{"name": "proxies", "result": PROXIES}, {"name": "SBC listener", "result": skipped}],
+                              "verdicts")
+    assert lines == ["PASS proxies: lb01.voice.euc2.pure.cloud:5061", "FAIL proxies: lb02.voice.euc2.pure.cloud:5061",
+                     "SKIPPED SBC listener: not yet"]
