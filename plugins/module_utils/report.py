@@ -57,7 +57,7 @@ def defects(results) -> List[str]:
     """Every failure, then every warning, one line each: endpoint, object, defect, fix."""
     lines = []
     for level in ("failures", "warnings"):
-        for _, result in _labelled(results):
+        for _unused, result in _labelled(results):
             for ep in result.get("endpoints") or []:
                 for item in ep.get(level) or []:
                     tag = "FAIL" if level == "failures" else "WARN"
@@ -86,7 +86,10 @@ def summary_lines(results) -> List[str]:
     """A fixed-width table, then the defects with their fixes."""
     table = rows(results)
     widths = {c: max([len(c)] + [len(r[c]) for r in table]) for c in COLUMNS}
-    line = lambda values: "  ".join(v.ljust(widths[c]) for c, v in zip(COLUMNS, values)).rstrip()  # noqa: E731
+
+    def line(values):
+        return "  ".join(v.ljust(widths[c]) for c, v in zip(COLUMNS, values)).rstrip()
+
     out = [line([c.upper() for c in COLUMNS]), line(["-" * widths[c] for c in COLUMNS])]
     out += [line([r[c] for c in COLUMNS]) for r in table]
     failed = sum(1 for r in table if r["verdict"] == "FAIL")

@@ -12,6 +12,7 @@ peer never raise: they are findings in the result.
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import threading
 import time
@@ -229,7 +230,7 @@ def build_request(host=None, port=None, connect_address=None, endpoints=None, ch
                           "give a policy name or a list of IANA suite names")
     if int(min_days_remaining) < 0:
         raise PolicyError("min_days_remaining", "is negative", "give 0 or more days")
-    if not float(timeout) > 0:
+    if math.isnan(float(timeout)) or float(timeout) <= 0:  # NaN is refused too
         raise PolicyError("timeout", "must be more than 0 seconds", "give e.g. 10")
     suites = policy.policy_suites(cipher_suites if cipher_suites else cipher_policy)
     if chain_file:
