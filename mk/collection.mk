@@ -3,14 +3,14 @@
 #
 #   make sanity    ansible-test sanity (every test that runs offline) on the pinned ansible-core
 #   make units     ansible-test units (tests/unit) on the pinned ansible-core
-#   make matrix    sanity and units on every ansible-core that meta/runtime.yml claims (2.16 to 2.19,
+#   make matrix    sanity and units on every ansible-core that meta/runtime.yml claims (2.17 to 2.19,
 #                  Python 3.11), each core in its own venv under .venvs/ (created once, idempotently)
 #
 # scripts/ansible-test.sh provides ansible-test's pip bootstrap offline and runs it from a copy of
 # the work tree under .cache/ansible-test/<core>/ansible_collections/byoc/secure_trunk.
 # The choice (docs/benchmarks.md, "ansible-test"): `make test` runs sanity and units on 2.19 only;
-# `make matrix` adds 2.16, 2.17 and 2.18 (the first run of each core creates its sanity venvs).
-MATRIX_CORES ?= 2.16.19 2.17.14 2.18.19 2.19.14
+# `make matrix` adds 2.17 and 2.18 (the first run of each core creates its sanity venvs).
+MATRIX_CORES ?= 2.17.14 2.18.19 2.19.14
 MATRIX_VENVS := $(CURDIR)/.venvs
 CORE_PIN = $(shell sed -n 's/^ansible-core==//p' requirements-dev.txt)
 
