@@ -127,6 +127,12 @@ def junit_xml(results) -> str:
                     failure.text = "\n".join(i.get("msg") or "" for i in items)
                 elif status == "skipped":
                     ET.SubElement(case, "skipped")
+        if result.get("failed") and not result.get("endpoints"):  # refused, or never ran: CI must see it
+            case = ET.SubElement(suite, "testcase", classname=name, name="validation")
+            failure = ET.SubElement(case, "failure", type="validation",
+                                    message=result.get("msg") or "validation did not complete")
+            failure.text = failure.get("message")
+            s_total, s_fail = s_total + 1, s_fail + 1
         suite.set("tests", str(s_total))
         suite.set("failures", str(s_fail))
         total, fails = total + s_total, fails + s_fail
@@ -137,3 +143,21 @@ def junit_xml(results) -> str:
 
 def all_ok(results: Iterable) -> bool:
     return all(r["verdict"] != "FAIL" for r in rows(results))
+
+
+# ------------------------------------------------------------------ the fleet: every SBC of a play
+
+NOT_VALIDATED = "did not reach validation (it failed or was unreachable earlier in the play); see its error above"
+
+
+def fleet(by_host, missing=()) -> List[dict]:
+    """The labelled results of every SBC, ``{"name": "<host>: <validation>", "result": ...}``,
+    from ``{host: [labelled results]}``; a host in ``missing`` (it dropped out of the play before
+    validation) is a validation that did not complete, so it fails the fleet."""
+    out = []
+    for host in sorted(by_host or {}):
+        for name, result in _labelled(by_host[host] or []):
+            out.append({"name": "%s: %s" % (host, name), "result": result})
+    for host in sorted(set(missing or ()) - set(by_host or {})):
+        out.append({"name": host, "result": {"failed": True, "msg": NOT_VALIDATED}})
+    return out
