@@ -31,6 +31,7 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import (
     CertificateError,
     PolicyError,
     SecureTrunkError,
+    cite,
 )
 
 CHECKS = ("handshake", "chain", "name", "dates", "key", "revocation", "policy")
@@ -191,8 +192,8 @@ def _public_anchors(ca_store: Optional[str]) -> Trust:
     missing = [ca.name for ca in policy.PUBLIC_CAS if ca.subject_hash not in found_hashes]
     trust = Trust("public_cas", anchors, {"ca_store": path, "missing_public_cas": missing})
     if missing:
-        trust.warnings.append("public_cas: %d of the %d public roots Genesys accepts (R8) are not in %s: %s"
-                              % (len(missing), len(policy.PUBLIC_CAS), path, ", ".join(missing)))
+        trust.warnings.append(cite("public_cas: %d of the %d public roots Genesys accepts (R8) are not in %s: %s"
+                                   % (len(missing), len(policy.PUBLIC_CAS), path, ", ".join(missing))))
     if not anchors:
         raise CertificateError("ca_store %s" % path, "holds none of the public roots Genesys accepts (R8)",
                                "give the system CA bundle, e.g. /etc/ssl/certs/ca-certificates.crt")
