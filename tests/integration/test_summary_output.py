@@ -54,8 +54,8 @@ def run(tmp_path_factory):
                  "secure_trunk_proxies_result": "{{ %s if inventory_hostname == 'sbc2' else %s }}" % (
                      json.dumps(bad), json.dumps(good)),
                  "secure_trunk_listener_result": {"endpoints": [_endpoint("{{ secure_trunk_sbc_fqdn }}:5061")]}}},
-            {"name": "Summarise", "ansible.builtin.import_role": {"name": "byoc.secure_trunk.secure_trunk",
-                                                                 "tasks_from": "report"}},
+            {"name": "Summarise",
+             "ansible.builtin.import_role": {"name": "byoc.secure_trunk.secure_trunk", "tasks_from": "report"}},
         ]}]
     (tmp / "play.yml").write_text(yaml.safe_dump(play, sort_keys=False))
     env = {k: v for k, v in os.environ.items() if not k.startswith("ANSIBLE_")}

@@ -19,9 +19,9 @@ def _endpoint(name, ok=True, failures=()):
 
 SBC1 = [{"name": "Genesys proxies (euc2)", "result": {"endpoints": [_endpoint("lb01.voice.euc2.pure.cloud:5061")]}},
         {"name": "SBC listener", "result": {"endpoints": [_endpoint("sbc1.example.com:5061")]}}]
-SBC2 = [{"name": "Genesys proxies (euc2)", "result": {"endpoints": [
-            _endpoint("lb01.voice.euc2.pure.cloud:5061", ok=False,
-                      failures=["lb01.voice.euc2.pure.cloud:5061: leaf: does not name lb01; reissue it"])]}},
+DEFECT = "lb01.voice.euc2.pure.cloud:5061: leaf: does not name lb01; reissue it"
+SBC2 = [{"name": "Genesys proxies (euc2)",
+         "result": {"endpoints": [_endpoint("lb01.voice.euc2.pure.cloud:5061", ok=False, failures=[DEFECT])]}},
         {"name": "SBC listener", "result": {"endpoints": [_endpoint("sbc2.example.com:5061")]}}]
 
 
