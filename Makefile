@@ -15,9 +15,9 @@ setup:
 	@scripts/setup.sh
 
 ## test: every test and check (CI runs this): lint, tarball, ansible-test sanity, unit tests
-## (ansible-test units) and integration tests, galaxy-importer, then the molecule scenarios on
-## real Kamailio in podman
-test: setup lint build sanity unit importer molecule
+## (ansible-test units, also on the older cores claimed) and integration tests, galaxy-importer,
+## then the molecule scenarios on real Kamailio in podman
+test: setup lint build sanity unit units-older importer molecule
 
 ## unit: tests/unit through ansible-test units (mk/collection.mk), then tests/integration with pytest
 unit: setup units
