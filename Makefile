@@ -14,12 +14,14 @@ DEMO_DEST ?= $(CURDIR)/demo-out
 setup:
 	@scripts/setup.sh
 
-## test: every test and check (CI runs this): lint, tarball, unit and integration tests,
-## galaxy-importer, then the molecule scenarios on real Kamailio in podman
-test: setup lint build unit importer molecule
+## test: every test and check (CI runs this): lint, tarball, ansible-test sanity, unit tests
+## (ansible-test units, also on the older cores claimed) and integration tests, galaxy-importer,
+## then the molecule scenarios on real Kamailio in podman
+test: setup lint build sanity unit units-older importer molecule
 
-unit: setup
-	$(BIN)/pytest -n auto tests
+## unit: tests/unit through ansible-test units (mk/collection.mk), then tests/integration with pytest
+unit: setup units
+	$(BIN)/pytest -n auto tests/integration
 
 lint: setup
 	$(BIN)/ruff check plugins tests scripts benchmarks lab molecule
@@ -51,6 +53,6 @@ bench-lab: molecule-setup lab-images lab-pki
 	@echo "== benchmarks/bench_fleet.sh" && benchmarks/bench_fleet.sh
 
 clean:
-	rm -rf build demo-out tests/output .pytest_cache .ruff_cache
+	rm -rf build demo-out tests/output .pytest_cache .ruff_cache .cache/ansible-test
 
 -include mk/*.mk

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Benchmark byoc.secure_trunk.tls_validate against peers with 200-400 ms of handshake latency.
 
     .venv/bin/python benchmarks/bench_tls_validate.py [--sets 1,4,60] [--repeat 3] [--no-tools] [--write]
@@ -102,7 +101,7 @@ def _children_cpu() -> float:
 def measure(cmd, env=None, timeout=1800):
     """(wall seconds, client CPU seconds, CompletedProcess) of one command."""
     cpu0, wall0 = _children_cpu(), time.monotonic()
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout, check=False)
     return time.monotonic() - wall0, _children_cpu() - cpu0, proc
 
 
@@ -216,12 +215,12 @@ def fmt_row(name, n, res, floor, base=None):
         return "| %s | %d | not run | | | | |" % (name, n)
     ratio = "%.2fx" % (res["wall"] / base) if base else ""
     in_call = "%.1f" % (1000 * res["validate_cpu"] / n) if "validate_cpu" in res else ""
-    return "| %s | %d | %.3f | %s | %.2fx | %.1f | %s |" % (name, n, res["wall"], ratio, res["wall"] / floor,
-                                                          1000 * res["cpu"] / n, in_call)
+    return "| %s | %d | %.3f | %s | %.2fx | %.1f | %s |" % (
+        name, n, res["wall"], ratio, res["wall"] / floor, 1000 * res["cpu"] / n, in_call)
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--workdir", help=argparse.SUPPRESS)
     parser.add_argument("--client", help=argparse.SUPPRESS)
@@ -252,13 +251,13 @@ def main() -> int:
         for n in sets:
             # Always include the slowest peer, so every set has the same physical floor.
             chosen = peers_all[-n:]
-            core = [run_core(chosen, root_file, tmp, False) for _ in range(args.repeat)]
+            core = [run_core(chosen, root_file, tmp, False) for _unused in range(args.repeat)]
             best = min(core, key=lambda r: r["wall"])
             med = {"wall": statistics.median(r["wall"] for r in core), "cpu": statistics.median(r["cpu"] for r in core),
                    "validate_cpu": statistics.median(r["validate_cpu"] for r in core)}
             summary[n] = med
             rows.append(("tls_validate core (validate call)", n, med, best))
-            probe = min((run_core(chosen, root_file, tmp, True) for _ in range(args.repeat)),
+            probe = min((run_core(chosen, root_file, tmp, True) for _unused in range(args.repeat)),
                         key=lambda r: r["wall"])
             rows.append(("tls_validate core, probe_policy", n, probe, None))
             rows.append(("tls_validate module (ansible-playbook)", n, run_module(chosen, root_file, tmp), None))
@@ -275,7 +274,7 @@ def main() -> int:
     base = summary[sets[0]]["wall"]
     lines = ["| tool | endpoints | wall s | vs 1 endpoint | vs floor | CPU ms per endpoint (process) |"
              " CPU ms per endpoint (validate call) |", "|---|---|---|---|---|---|---|"]
-    for name, n, res, _ in rows:
+    for name, n, res, _unused in rows:
         lines.append(fmt_row(name, n, res, floor, base if name.startswith("tls_validate core (") else None))
     ratios = {n: summary[n]["wall"] / base for n in sets}
     text = render(lines, ratios, floor, sets, args.repeat, summary)
@@ -289,7 +288,7 @@ def main() -> int:
 
 def render(lines, ratios, floor, sets, repeat, summary):
     commit = subprocess.run(["git", "-C", ROOT, "rev-parse", "--short", "HEAD"], capture_output=True,
-                            text=True).stdout.strip()
+                            text=True, check=False).stdout.strip()
     today = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     out = ["## tls_validate", "",
            "`benchmarks/bench_tls_validate.py` (%s, commit %s). Loopback peers, TLS 1.2 with the policy suites on "
@@ -307,12 +306,12 @@ def render(lines, ratios, floor, sets, repeat, summary):
         if n == sets[0]:
             continue
         limit = {4: 1.3, 60: 2.0}.get(n)
-        verdict = ("" if limit is None else (" (target %.1fx: %s)" % (limit, "met" if ratios[n] <= limit else
-                                                                        "MISSED")))
+        verdict = "" if limit is None else (
+            " (target %.1fx: %s)" % (limit, "met" if ratios[n] <= limit else "MISSED"))
         out.append("- %d endpoints: %.2fx one endpoint%s; %.0f ms, %.2fx the floor." % (
             n, ratios[n], verdict, summary[n]["wall"] * 1000, summary[n]["wall"] / floor))
-    out.append("- 1 endpoint: %.0f ms, %.2fx the floor." % (summary[sets[0]]["wall"] * 1000,
-                                                           summary[sets[0]]["wall"] / floor))
+    out.append("- 1 endpoint: %.0f ms, %.2fx the floor." % (
+        summary[sets[0]]["wall"] * 1000, summary[sets[0]]["wall"] / floor))
     out += ["", READING]
     return "\n".join(out) + "\n"
 

@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 """Call set-up time through a converged lab SBC: INVITE from the customer side to the final answer.
 
     make lab-up; .venv/bin/python benchmarks/call_setup.py [--prefix byoc-default] [--calls 40]

@@ -11,7 +11,7 @@
 #   make importer      galaxy-importer (own venv, .cache/importer-venv) on the built tarball, offline
 #
 # `unit` gains tools-setup as a prerequisite: tests/integration/test_ansible_runner.py and
-# tests/unit/test_execution_environment.py need ansible-runner and ansible-builder.
+# tests/integration/test_execution_environment.py need ansible-runner and ansible-builder.
 TOOLS_STAMP := $(VENV)/.requirements-tools.sha256
 IMPORTER_VENV := $(CURDIR)/.cache/importer-venv
 IMPORTER_VERSION := 0.4.44

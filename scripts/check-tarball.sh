@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
-# The built collection must hold the product and nothing of the work tree's state.
+# The built collection must hold what users run and nothing else: an allow-list of what may ship
+# (galaxy.yml's build_ignore keeps the rest out), and no password file anywhere.
 set -euo pipefail
 tarball=$1
 listing=$(tar -tzf "$tarball")
-bad=$(grep -E '(^|/)(\.venv|\.collections|\.cache|\.git|\.pytest_cache|\.ruff_cache|__pycache__|tests/output|lab/state|demo-out|build)(/|$)|\.pyc$|\.tar\.gz$' <<<"$listing" || true)
+allowed='^(MANIFEST\.json|FILES\.json|README\.md|CHANGELOG\.rst|LICENSE)$|^(plugins|roles|playbooks|meta|docs|changelogs|examples)(/|$)'
+secret='(^|/)[^/]*(password|passwd|vault[-_.]?pass)[^/]*$'
+state='(^|/)(__pycache__|\.pytest_cache|\.ruff_cache|output)(/|$)|\.pyc$|\.tar\.gz$'
+bad=$( (grep -Ev "$allowed" <<<"$listing"; grep -Ei "$secret" <<<"$listing"; grep -E "$state" <<<"$listing") | sort -u || true)
 if [ -n "$bad" ]; then
-  echo "check-tarball: $tarball holds work-tree state it must not ship:" >&2
-  echo "$bad" | head -20 >&2
+  echo "check-tarball: $tarball ships files users do not run (dev, test or work-tree files, or a password file):" >&2
+  echo "$bad" | head -20 | sed 's/^/  /' >&2
+  echo "check-tarball: add them to build_ignore in galaxy.yml (never ship a password file)" >&2
   exit 1
 fi
-for must in MANIFEST.json FILES.json plugins/modules/digicert_roots.py plugins/module_utils/policy.py; do
+for must in MANIFEST.json FILES.json LICENSE plugins/modules/digicert_roots.py plugins/module_utils/policy.py \
+  playbooks/secure_trunk.yml examples/inventory/hosts.yml; do
   grep -qx "$must" <<<"$listing" || { echo "check-tarball: $tarball lacks $must" >&2; exit 1; }
 done
 echo "check-tarball: $(wc -l <<<"$listing") entries, $(du -k "$tarball" | cut -f1) KiB, clean"

@@ -18,7 +18,8 @@ status=0
 # It writes importer_result.json into its working directory: run it beside the log.
 tarball=$(realpath "$tarball")
 log=$(realpath "$log")
-(cd "$(dirname "$log")" && "$venv/bin/python" -m galaxy_importer.main "$tarball") >"$log" 2>&1 || status=$?
+logdir=$(dirname "$log")
+(cd "$logdir" && "$venv/bin/python" -m galaxy_importer.main "$tarball") >"$log" 2>&1 || status=$?
 echo "importer: galaxy-importer on $tarball: $(( $(date +%s) - start )) s, log in $log"
 warnings=$(grep -c '^WARNING:' "$log" || true)
 if [ "$warnings" -gt 0 ]; then

@@ -15,7 +15,9 @@ want=$(cat "${REQS[@]}" | sha256sum | cut -d' ' -f1)
 if [ ! -x .venv/bin/python ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "setup: installing pinned Python packages into .venv"
   [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
-  .venv/bin/pip install -q --disable-pip-version-check $(printf -- '-r %s ' "${REQS[@]}")
+  args=()
+  for r in "${REQS[@]}"; do args+=(-r "$r"); done
+  .venv/bin/pip install -q --disable-pip-version-check "${args[@]}"
   echo "$want" > "$stamp"
 fi
 

@@ -16,7 +16,7 @@ description:
   - A list keeps policy order whatever order it is given in, because the listener's preference
     order is part of the policy. A suite outside the policy is an error.
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   _input:
     description: A policy name, or a list of IANA cipher-suite names. Empty means the default policy.

@@ -17,7 +17,7 @@ description:
     the source allow-lists. A newline or a quote in any of them would add lines to Kamailio's
     configuration, so none passes.
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   _input:
     description: Variable names and values; names not listed above are ignored.

@@ -16,7 +16,7 @@ description:
     number.
   - Refuses an IP address as host (name validation would fail) and SRV names with underscores.
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   _input:
     description: The dialled number, e.g. C(+41445550100).

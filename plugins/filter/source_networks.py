@@ -17,7 +17,7 @@ description:
     address (C(0.0.0.0/0)), and on a string instead of a list.
   - Used for the Genesys source allow-list and the customer sources of the Kamailio SBC.
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   _input:
     description: The addresses and networks.

@@ -17,7 +17,7 @@ description:
 requirements:
   - cryptography on the controller
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   _input:
     description: PEM text of a certificate.

@@ -21,7 +21,7 @@ description:
   - C(defects) gives the lines that must stop a play, every failure and any validation that did not
     complete, empty when everything passed.
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   _input:
     description: Registered tls_validate results, or dicts with C(name) and C(result).

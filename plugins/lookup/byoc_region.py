@@ -14,7 +14,7 @@ description:
     C(lbNN.voice...) SIP proxy FQDNs, port 5061, transport, and the DigiCert roots to trust.
   - Accepts the Genesys region id (C(euc2)) or the AWS region name (C(eu-central-2)), or C(all).
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   _terms:
     description: Region ids or AWS names, or C(all).

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import cite
 
 # One RFC 6125 matcher for the deploy-time verdict and Kamailio's run-time peer-name check.
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.peer_names import match_dns as _match_dns
@@ -49,7 +50,7 @@ class Finding:
     @property
     def message(self) -> str:
         text = "%s: %s" % (self.obj, self.defect)
-        return "%s; %s" % (text, self.fix) if self.fix else text
+        return cite("%s; %s" % (text, self.fix) if self.fix else text)
 
     def as_dict(self, endpoint: str = "") -> dict:
         out = {"check": self.check, "level": self.level, "object": self.obj, "defect": self.defect,

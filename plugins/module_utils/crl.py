@@ -177,8 +177,8 @@ def _scope_problem(crl, url: str, cert, point_urls: List[str]) -> str:
     if idp.only_contains_ca_certs and not _is_ca(cert):
         return "%s: covers CA certificates only (onlyContainsCACerts), and %s is not a CA" % (url, cn_of(cert))
     if idp.only_contains_user_certs and _is_ca(cert):
-        return "%s: covers end-entity certificates only (onlyContainsUserCerts), and %s is a CA" % (url,
-                                                                                                   cn_of(cert))
+        return "%s: covers end-entity certificates only (onlyContainsUserCerts), and %s is a CA" % (
+            url, cn_of(cert))
     names = [n.value for n in idp.full_name or () if isinstance(n, x509.UniformResourceIdentifier)]
     if (idp.full_name or idp.relative_name) and not set(names) & set(point_urls):
         return ("%s: is a partition CRL for the distribution point %s, not the one %s names"
@@ -189,8 +189,8 @@ def _scope_problem(crl, url: str, cert, point_urls: List[str]) -> str:
 def _use_crl(crl, url: str, cert, issuer, now: datetime.datetime, status: dict) -> str:
     """Verify ``crl`` against ``issuer`` and look ``cert`` up; fill ``status``. Returns a problem or ""."""
     if crl.issuer != issuer.subject:
-        return "%s: the CRL is issued by %s, not by %s" % (url, crl.issuer.rfc4514_string(),
-                                                          issuer.subject.rfc4514_string())
+        return "%s: the CRL is issued by %s, not by %s" % (
+            url, crl.issuer.rfc4514_string(), issuer.subject.rfc4514_string())
     if not crl.is_signature_valid(issuer.public_key()):
         return "%s: the CRL signature does not verify with the key of %s" % (url, cn_of(issuer))
     scope = _scope_problem(crl, url, cert, distribution_urls(cert, complete_only=True))

@@ -9,6 +9,21 @@ modules and plugins can pass ``str(error)`` straight to the user.
 
 from __future__ import annotations
 
+import re
+
+# Where the requirement numbers (R1..R16) that messages cite are explained; it ships in the tarball.
+REQUIREMENTS_DOC = "docs/requirements.md"
+REQUIREMENTS_POINTER = "(R-numbers: %s)" % REQUIREMENTS_DOC
+# R1..R16 as cited ("(R9)", "R1-R3"), not a certificate's name such as CN=R11.
+_CITATION = re.compile(r"(?<![\w=.-])R(?:1[0-6]|[1-9])(?![\w.])")
+
+
+def cite(text: str) -> str:
+    """``text``, ending with the page that explains the requirement numbers it cites, if any."""
+    if _CITATION.search(text) and REQUIREMENTS_DOC not in text:
+        return "%s %s" % (text, REQUIREMENTS_POINTER)
+    return text
+
 
 class SecureTrunkError(Exception):
     """Base of every error the core raises: object, defect, fix."""
@@ -22,7 +37,7 @@ class SecureTrunkError(Exception):
     @property
     def message(self) -> str:
         text = "%s: %s" % (self.obj, self.defect)
-        return "%s; %s" % (text, self.fix) if self.fix else text
+        return cite("%s; %s" % (text, self.fix) if self.fix else text)
 
     def as_dict(self) -> dict:
         return {"object": self.obj, "defect": self.defect, "fix": self.fix}

@@ -6,9 +6,8 @@
 Nothing here imports Ansible. The HTTP transport is injected: an *opener* is a callable
 ``opener(method, url, headers, body, timeout) -> HttpResponse`` that returns every HTTP
 status (2xx or not) and raises ``TransportError`` only when no answer came back (DNS,
-refused connection, TLS failure, timeout). ``urlopen_adapter`` builds one from anything
-shaped like ``urllib.request.urlopen`` or Ansible's ``open_url``; ``stdlib_urlopen`` gives a
-standard-library one with certificate checks and an optional CA file.
+refused connection, TLS failure, timeout). ``open_url_adapter`` builds one from Ansible's
+``open_url`` (or anything shaped like it, injected by tests).
 
 What the client follows (Genesys Cloud developer documentation and its SDKs):
 
@@ -60,15 +59,11 @@ Opener = Callable[[str, str, Dict[str, str], Optional[bytes], float], HttpRespon
 # ------------------------------------------------------------------ transports
 
 
-# Kept importable from here (tests and callers outside Ansible use it).
-stdlib_urlopen = http_fetch.stdlib_urlopen
+def open_url_adapter(open_url_fn, transport_errors: Sequence[type] = (), max_bytes: int = MAX_RESPONSE_BYTES,
+                     **fixed_kwargs) -> Opener:
+    """Turn an ``open_url``-shaped function into an opener.
 
-
-def urlopen_adapter(urlopen, transport_errors: Sequence[type] = (), max_bytes: int = MAX_RESPONSE_BYTES,
-                    **fixed_kwargs) -> Opener:
-    """Turn an ``urlopen``/``open_url``-shaped function into an opener.
-
-    ``urlopen(url, data=, headers=, method=, timeout=, **fixed_kwargs)`` must return a
+    ``open_url_fn(url, data=, headers=, method=, timeout=, **fixed_kwargs)`` must return a
     response with ``.status``/``.getcode()``, ``.headers`` and ``.read()`` and raise
     ``urllib.error.HTTPError`` for non-2xx answers (both do). ``transport_errors`` adds
     exception types that mean "no answer" (Ansible's ``ConnectionError`` family).
@@ -78,7 +73,7 @@ def urlopen_adapter(urlopen, transport_errors: Sequence[type] = (), max_bytes: i
 
     def opener(method, url, headers, body, timeout):
         def open_fn(socket_timeout):
-            return urlopen(url, data=body, headers=headers, method=method, timeout=socket_timeout, **fixed_kwargs)
+            return open_url_fn(url, data=body, headers=headers, method=method, timeout=socket_timeout, **fixed_kwargs)
 
         try:
             return http_fetch.perform(open_fn, url, timeout, max_bytes, transport_errors)

@@ -14,9 +14,8 @@ defences every caller gets:
   second cannot keep it alive (the socket timeout alone applies per read, not per request);
 * **a size cap**: the body is read in chunks and refused past ``max_bytes``.
 
-Only ``http`` and ``https`` URLs are fetched. Where Ansible's ``open_url`` cannot be imported
-(the core used outside a module: a benchmark, a plain Python caller), ``stdlib_urlopen`` stands in
-with the same defences (it never follows a redirect either).
+Only ``http`` and ``https`` URLs are fetched. The transport is always Ansible's (``open_url``'s
+``Request``, with its proxy and certificate handling); there is no standard-library fallback.
 """
 
 from __future__ import annotations
@@ -28,17 +27,13 @@ import threading
 import time
 import urllib.error
 import urllib.parse
-import urllib.request
 from dataclasses import dataclass, field
-from typing import Callable, Dict, Optional, Sequence
+from typing import Callable, Dict, List, Optional, Sequence
+
+from ansible.module_utils.urls import Request as AnsibleRequest
+from ansible.module_utils.urls import make_context
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
-
-try:
-    from ansible.module_utils.urls import Request as AnsibleRequest
-    from ansible.module_utils.urls import make_context, open_url
-except ImportError:  # the core used outside Ansible: stdlib_urlopen stands in
-    AnsibleRequest = make_context = open_url = None
 
 CHUNK = 64 * 1024
 SCHEMES = ("http", "https")
@@ -82,7 +77,7 @@ class _Call:
         self.cancelled = threading.Event()
         self.response = None
         self.result: Optional[HttpResponse] = None
-        self.error: Optional[BaseException] = None
+        self.errors: List[BaseException] = []  # at most one: what the worker raised
 
     def cancel(self) -> None:
         self.cancelled.set()
@@ -123,7 +118,7 @@ def _work(call: _Call, open_fn, url: str, timeout: float, max_bytes: int) -> Non
         body = _read_capped(response, max_bytes, call, url)
         call.result = HttpResponse(status, dict(response.headers.items()), body, url)
     except BaseException as exc:  # noqa: BLE001 - handed to the waiting caller
-        call.error = exc
+        call.errors.append(exc)
     finally:
         try:
             if call.response is not None:
@@ -162,9 +157,9 @@ def perform(open_fn: Callable[[float], object], url: str, timeout: float, max_by
         call.cancel()
         raise TransportError(url, "no complete answer within %g s (the total deadline)" % timeout,
                              "check the server, or raise timeout")
-    exc = call.error
-    if exc is None:
+    if not call.errors:
         return call.result
+    exc = call.errors[0]
     if isinstance(exc, FetchError):
         raise exc
     no_answer = (urllib.error.URLError, OSError, ssl.SSLError, http.client.HTTPException,
@@ -176,32 +171,18 @@ def perform(open_fn: Callable[[float], object], url: str, timeout: float, max_by
     raise exc
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """Never follow a redirect: a 3xx comes back as an HTTPError (an answer with its status)."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: D401 - urllib API
-        return None
-
-
 _CONTEXTS: Dict[tuple, ssl.SSLContext] = {}
 _CONTEXTS_LOCK = threading.Lock()
 
 
-def _tls_context(validate_certs: bool, ca_path: Optional[str], ansible: bool) -> ssl.SSLContext:
+def _tls_context(validate_certs: bool, ca_path: Optional[str]) -> ssl.SSLContext:
     """One TLS context per (validate_certs, ca_path) and process, built on first use: loading the
     system CA store costs ~60 ms of CPU, which every CRL fetch (plain http) used to pay."""
-    key = (bool(validate_certs), ca_path, ansible)
+    key = (bool(validate_certs), ca_path)
     with _CONTEXTS_LOCK:
         context = _CONTEXTS.get(key)
         if context is None:
-            if ansible:
-                context = make_context(cafile=ca_path, validate_certs=validate_certs)
-            elif validate_certs:
-                context = ssl.create_default_context(cafile=ca_path) if ca_path else ssl.create_default_context()
-            else:
-                context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-                context.check_hostname = False
-                context.verify_mode = ssl.CERT_NONE
+            context = make_context(cafile=ca_path, validate_certs=validate_certs)
             _CONTEXTS[key] = context
         return context
 
@@ -213,40 +194,25 @@ def _needs_tls(url: str) -> bool:
     return urllib.parse.urlsplit(url).scheme.lower() == "https"
 
 
-def stdlib_urlopen(validate_certs: bool = True, ca_path: Optional[str] = None):
-    """An ``open_url``-shaped function over the standard library with its own TLS context, for
-    use where Ansible is not importable. ``ca_path`` (a PEM file) replaces the system CA store;
-    ``validate_certs=False`` turns certificate and name checks off. Redirects are never followed."""
-
-    def urlopen(url, data=None, headers=None, method=None, timeout=30, **_ignored):
-        context = _tls_context(validate_certs, ca_path, False) if _needs_tls(url) else _PLAIN
-        opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=context), _NoRedirect())
-        request = urllib.request.Request(url, data=data, headers=headers or {}, method=method)
-        return opener.open(request, timeout=timeout)
-
-    return urlopen
-
-
-def _ansible_urlopen(url, headers=None, method="GET", timeout=10, follow_redirects="none", validate_certs=True,
-                     ca_path=None, **kwargs):
+def _ansible_open(url, headers=None, method="GET", timeout=10, follow_redirects="none", validate_certs=True,
+                  ca_path=None, **kwargs):
     """``open_url`` with a shared TLS context (``Request.open`` is what ``open_url`` calls)."""
-    context = _tls_context(validate_certs, ca_path, True) if _needs_tls(url) else _PLAIN
+    context = _tls_context(validate_certs, ca_path) if _needs_tls(url) else _PLAIN
     return AnsibleRequest().open(method, url, headers=headers, timeout=timeout, follow_redirects=follow_redirects,
                                  validate_certs=validate_certs, ca_path=ca_path, context=context, **kwargs)
 
 
-def get(url: str, timeout: float, max_bytes: int, urlopen=None, headers: Optional[dict] = None,
+def get(url: str, timeout: float, max_bytes: int, opener=None, headers: Optional[dict] = None,
         **open_kwargs) -> HttpResponse:
-    """GET ``url`` with ``open_url`` (or ``urlopen``): no redirects, total deadline, size cap."""
-    if urlopen is None and AnsibleRequest is None:  # outside Ansible
-        urlopen = stdlib_urlopen(open_kwargs.pop("validate_certs", True), open_kwargs.pop("ca_path", None))
-    urlopen = urlopen or _ansible_urlopen
+    """GET ``url`` with ``open_url`` (or an ``open_url``-shaped ``opener``): no redirects, total
+    deadline, size cap."""
+    opener = opener or _ansible_open
     merged = {"User-Agent": USER_AGENT}
     merged.update(headers or {})
 
     def open_fn(socket_timeout):
-        return urlopen(url, headers=merged, method="GET", timeout=socket_timeout, follow_redirects="none",
-                       **open_kwargs)
+        return opener(url, headers=merged, method="GET", timeout=socket_timeout, follow_redirects="none",
+                      **open_kwargs)
 
     return perform(open_fn, url, timeout, max_bytes)
 
@@ -258,6 +224,6 @@ def get_ok(url: str, timeout: float, max_bytes: int, **kwargs) -> bytes:
         return response.body
     if 300 <= response.status < 400:
         raise FetchError(url, "redirects (%d) to %s, and redirects are not followed"
-                             % (response.status, response.header("Location") or "?"),
-                             "publish the file at the URL itself")
+                         % (response.status, response.header("Location") or "?"),
+                         "publish the file at the URL itself")
     raise FetchError(url, "answered HTTP %d" % response.status, "check the URL and the server")

@@ -220,7 +220,7 @@ def choose(entities: Sequence[Mapping], url: str, name: Optional[str] = None,
     entity, certs = good[0]
     warnings = ["%s; skipped it" % exc for exc in problems]
     if len(good) > 1:
-        others = ", ".join("%r (id %s)" % (e.get("name"), e.get("id")) for e, _ in good[1:])
+        others = ", ".join("%r (id %s)" % (e.get("name"), e.get("id")) for e, _unused in good[1:])
         warnings.append(
             "several managed SIP certificate authorities are usable; chose %r (id %s), the one valid longest, "
             "over %s; set authority_name to choose explicitly" % (entity.get("name"), entity.get("id"), others))

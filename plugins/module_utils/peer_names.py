@@ -24,7 +24,7 @@ def match_dns(pattern: str, host: str, wildcard: bool = True) -> bool:
     if not wildcard or not pattern.startswith("*.") or "*" in pattern[2:]:
         return False
     rest = pattern[2:]
-    head, _, tail = host.partition(".")
+    head, _unused, tail = host.partition(".")
     return bool(head) and tail == rest and rest.count(".") >= 1
 
 

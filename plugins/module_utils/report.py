@@ -57,7 +57,7 @@ def defects(results) -> List[str]:
     """Every failure, then every warning, one line each: endpoint, object, defect, fix."""
     lines = []
     for level in ("failures", "warnings"):
-        for _, result in _labelled(results):
+        for _unused, result in _labelled(results):
             for ep in result.get("endpoints") or []:
                 for item in ep.get(level) or []:
                     tag = "FAIL" if level == "failures" else "WARN"
@@ -86,7 +86,10 @@ def summary_lines(results) -> List[str]:
     """A fixed-width table, then the defects with their fixes."""
     table = rows(results)
     widths = {c: max([len(c)] + [len(r[c]) for r in table]) for c in COLUMNS}
-    line = lambda values: "  ".join(v.ljust(widths[c]) for c, v in zip(COLUMNS, values)).rstrip()  # noqa: E731
+
+    def line(values):
+        return "  ".join(v.ljust(widths[c]) for c, v in zip(COLUMNS, values)).rstrip()
+
     out = [line([c.upper() for c in COLUMNS]), line(["-" * widths[c] for c in COLUMNS])]
     out += [line([r[c] for c in COLUMNS]) for r in table]
     failed = sum(1 for r in table if r["verdict"] == "FAIL")
@@ -137,6 +140,12 @@ def junit_xml(results) -> str:
                     failure.text = "\n".join(i.get("msg") or "" for i in items)
                 elif status == "skipped":
                     ET.SubElement(case, "skipped")
+        if result.get("failed") and not result.get("endpoints"):  # refused, or never ran: CI must see it
+            case = ET.SubElement(suite, "testcase", classname=name, name="validation")
+            failure = ET.SubElement(case, "failure", type="validation",
+                                    message=result.get("msg") or "validation did not complete")
+            failure.text = failure.get("message")
+            s_total, s_fail = s_total + 1, s_fail + 1
         suite.set("tests", str(s_total))
         suite.set("failures", str(s_fail))
         total, fails = total + s_total, fails + s_fail
@@ -147,3 +156,21 @@ def junit_xml(results) -> str:
 
 def all_ok(results: Iterable) -> bool:
     return all(r["verdict"] != "FAIL" for r in rows(results))
+
+
+# ------------------------------------------------------------------ the fleet: every SBC of a play
+
+NOT_VALIDATED = "did not reach validation (it failed or was unreachable earlier in the play); see its error above"
+
+
+def fleet(by_host, missing=()) -> List[dict]:
+    """The labelled results of every SBC, ``{"name": "<host>: <validation>", "result": ...}``,
+    from ``{host: [labelled results]}``; a host in ``missing`` (it dropped out of the play before
+    validation) is a validation that did not complete, so it fails the fleet."""
+    out = []
+    for host in sorted(by_host or {}):
+        for name, result in _labelled(by_host[host] or []):
+            out.append({"name": "%s: %s" % (host, name), "result": result})
+    for host in sorted(set(missing or ()) - set(by_host or {})):
+        out.append({"name": host, "result": {"failed": True, "msg": NOT_VALIDATED}})
+    return out

@@ -251,7 +251,7 @@ def s_client(target: Target, openssl: Optional[str], *, ciphers: str, group: str
            "-tls1_2", "-cipher", ciphers + ":@SECLEVEL=0", "-groups", group]
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                              timeout=target.timeout + 5)
+                              timeout=target.timeout + 5, check=False)
     except subprocess.TimeoutExpired:
         return SClient(True, error="no answer within %g s" % target.timeout)
     except OSError as exc:

@@ -12,6 +12,7 @@ peer never raise: they are findings in the result.
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import threading
 import time
@@ -30,6 +31,7 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import (
     CertificateError,
     PolicyError,
     SecureTrunkError,
+    cite,
 )
 
 CHECKS = ("handshake", "chain", "name", "dates", "key", "revocation", "policy")
@@ -190,8 +192,8 @@ def _public_anchors(ca_store: Optional[str]) -> Trust:
     missing = [ca.name for ca in policy.PUBLIC_CAS if ca.subject_hash not in found_hashes]
     trust = Trust("public_cas", anchors, {"ca_store": path, "missing_public_cas": missing})
     if missing:
-        trust.warnings.append("public_cas: %d of the %d public roots Genesys accepts (R8) are not in %s: %s"
-                              % (len(missing), len(policy.PUBLIC_CAS), path, ", ".join(missing)))
+        trust.warnings.append(cite("public_cas: %d of the %d public roots Genesys accepts (R8) are not in %s: %s"
+                                   % (len(missing), len(policy.PUBLIC_CAS), path, ", ".join(missing))))
     if not anchors:
         raise CertificateError("ca_store %s" % path, "holds none of the public roots Genesys accepts (R8)",
                                "give the system CA bundle, e.g. /etc/ssl/certs/ca-certificates.crt")
@@ -229,7 +231,7 @@ def build_request(host=None, port=None, connect_address=None, endpoints=None, ch
                           "give a policy name or a list of IANA suite names")
     if int(min_days_remaining) < 0:
         raise PolicyError("min_days_remaining", "is negative", "give 0 or more days")
-    if not float(timeout) > 0:
+    if math.isnan(float(timeout)) or float(timeout) <= 0:  # NaN is refused too
         raise PolicyError("timeout", "must be more than 0 seconds", "give e.g. 10")
     suites = policy.policy_suites(cipher_suites if cipher_suites else cipher_policy)
     if chain_file:

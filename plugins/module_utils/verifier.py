@@ -104,7 +104,8 @@ def verify_chain(sent_der: Sequence[bytes], anchors_der: Sequence[bytes], openss
             cmd += ["-attime", str(int(at_time))]
         cmd.append(_pem_file(tmp, "leaf.pem", sent_der[:1]))
         try:
-            proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+            proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                                  timeout=timeout, check=False)
         except (OSError, subprocess.TimeoutExpired) as exc:
             return Verdict(False, "openssl verify", message="cannot run %s: %s" % (binary, exc), available=False)
     verifier = "openssl verify (%s)" % binary

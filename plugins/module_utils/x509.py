@@ -172,7 +172,7 @@ def _canon_string(value: bytes) -> bytes:
 
 
 def _canon_attribute(atv: bytes) -> bytes:
-    (oid_tag, oid, _), (vtag, value, raw) = list(_elements(atv))[:2]
+    (oid_tag, oid, _unused), (vtag, value, raw) = list(_elements(atv))[:2]
     if vtag in _CANON_STRING_TAGS:
         utf8 = value.decode(_CANON_STRING_TAGS[vtag]).encode("utf-8")
         raw = _encode_tlv(_TAG_UTF8, _canon_string(utf8))
@@ -180,13 +180,13 @@ def _canon_attribute(atv: bytes) -> bytes:
 
 
 def canonical_name_der(name_der: bytes) -> bytes:
-    tag, rdns, _ = _read_tlv(name_der, 0)
+    tag, rdns, _unused = _read_tlv(name_der, 0)
     if tag != _TAG_SEQUENCE:
         raise ValueError("a Name must be a DER SEQUENCE")
     out = b""
-    for _, rdn, _ in _elements(rdns):
+    for _unused, rdn, _unused in _elements(rdns):
         # DER orders SET OF members by their encoding.
-        members = sorted(_canon_attribute(atv) for _, atv, _ in _elements(rdn))
+        members = sorted(_canon_attribute(atv) for _unused, atv, _unused in _elements(rdn))
         out += _encode_tlv(_TAG_SET, b"".join(members))
     return out
 

@@ -28,7 +28,7 @@ requirements:
   - Python 3.8+ on the managed node (Debian 12's C(/usr/bin/python3) is enough).
   - C(cryptography) 38 or newer on the managed node (Debian 12 C(python3-cryptography)); no pip needed.
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   region:
     description:

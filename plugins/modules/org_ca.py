@@ -31,7 +31,7 @@ requirements:
   - For the API source, HTTPS access from the managed node to the region's C(api.) and C(login.) hosts
     (or to O(api_base_url)/O(login_base_url)). Delegate the task to another host if the SBC has no such access.
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   dest:
     description:
@@ -314,7 +314,7 @@ def _obtain(module):
     client_id, client_secret = org_ca.require_credentials(p["client_id"], secret)
     if not p["validate_certs"]:
         module.warn(org_ca.insecure_tls_warning(api, login))
-    opener = genesys_api.urlopen_adapter(
+    opener = genesys_api.open_url_adapter(
         open_url, (UrlsConnectionError,), validate_certs=p["validate_certs"], ca_path=p["ca_path"],
         follow_redirects="none", use_proxy=True, use_netrc=False)
     client = genesys_api.GenesysClient(api, login, client_id, client_secret, opener, timeout=p["timeout"],

@@ -33,7 +33,7 @@ requirements:
     module cannot make, X25519 key exchange and a client-certificate request. Without it those
     two are reported as not probed.
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 attributes:
   check_mode:
     support: full

@@ -16,7 +16,7 @@ description:
     trailing newline, an underscore (SRV names), or anything that is not a string.
   - Certificates are checked by name (R9), so every SBC, proxy and Edge is addressed by one of these.
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 options:
   _input:
     description: The value to test.

@@ -33,7 +33,7 @@ def run_playbook(name, extra_vars=None, check=False, diff=False, env=None):
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=300)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=ansible_env(**(env or {})), timeout=300, check=False)
     try:
         result = json.loads(proc.stdout)
     except ValueError:

@@ -126,7 +126,7 @@ def run_job(tmp_path, lab_pki, leaf="good", fqdn=FQDN, region="euc2"):
     (pdd / "env" / "cmdline").write_text(" ".join(shlex.quote(a) for a in cmdline))
     env = dict(os.environ, PATH=BIN + os.pathsep + os.environ.get("PATH", ""))
     proc = subprocess.run([RUNNER, "run", str(pdd), "-p", PLAYBOOK, "--ident", "job42"],
-                          capture_output=True, text=True, env=env, timeout=300)
+                          capture_output=True, text=True, env=env, timeout=300, check=False)
     artifacts = pdd / "artifacts" / "job42"
     status = (artifacts / "status").read_text().strip() if (artifacts / "status").exists() else None
     return {"proc": proc, "pdd": pdd, "artifacts": pdd / "artifacts", "status": status, "canary": canary,

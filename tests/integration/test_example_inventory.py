@@ -30,7 +30,7 @@ def _env():
 
 
 def _run(*args):
-    return subprocess.run(list(args), capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120)
+    return subprocess.run(list(args), capture_output=True, text=True, env=_env(), cwd=ROOT, timeout=120, check=False)
 
 
 @pytest.fixture(scope="module")

@@ -252,7 +252,7 @@ def test_secrets_stay_out_of_ansible_runner_artifacts(api, tmp_path, monkeypatch
     assert result.rc == 0 and (tmp_path / "org-ca.pem").exists()
     assert api.issued_tokens  # the API path really ran
     checked = 0
-    for folder, _, files in os.walk(tmp_path / "runner"):
+    for folder, _unused, files in os.walk(tmp_path / "runner"):
         for name in files:
             text = open(os.path.join(folder, name), "rb").read().decode("utf-8", "replace")
             assert api.client_secret not in text, name
@@ -293,7 +293,7 @@ def _verbose_run(api, dest, extra):
     env = ansible_env(ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
     for name in ("GENESYSCLOUD_OAUTHCLIENT_ID", "GENESYSCLOUD_OAUTHCLIENT_SECRET"):
         env.pop(name, None)
-    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300)
+    proc = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=300, check=False)
     return proc.returncode, proc.stdout + proc.stderr
 
 
@@ -321,7 +321,7 @@ def test_the_docs_never_pass_the_secret_through_environment():
     """EXAMPLES, docs and examples never show the secret under a task's environment: keyword."""
     offenders = []
     for folder in ("docs", "examples", "roles", "playbooks", os.path.join("plugins", "modules")):
-        for base, _, files in os.walk(os.path.join(ROOT, folder)):
+        for base, _unused, files in os.walk(os.path.join(ROOT, folder)):
             for name in files:
                 if not name.endswith((".md", ".yml", ".yaml", ".py")):
                     continue

@@ -21,6 +21,7 @@ DAY = datetime.timedelta(days=1)
 # Probing TLS 1.0/1.1 is the point; Python warns that the versions are deprecated.
 pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1")
 
+
 @pytest.fixture()
 def lab(tmp_path):
     with Lab(tmp_path) as the_lab:
@@ -262,7 +263,7 @@ def test_unreachable_peer_is_one_defect_not_thirty(lab):
 # ------------------------------------------------------------------ many endpoints, one call
 
 def test_endpoints_concurrently_one_crl_fetch(lab):
-    peers = [lab.serve(lab.leaf()) for _ in range(3)]
+    peers = [lab.serve(lab.leaf()) for _unused in range(3)]
     bad = lab.serve(lab.leaf(["other.example.test"]))
     endpoints = [{"host": HOST, "port": p.port, "connect_address": "127.0.0.1"} for p in peers + [bad]]
     result = tv.validate(tv.build_request(endpoints=endpoints, ca_file=lab.root_file, timeout=5))

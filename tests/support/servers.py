@@ -79,7 +79,7 @@ class TLSServer:
         self._sock.settimeout(0.2)
         while not self._stop.is_set():
             try:
-                conn, _ = self._sock.accept()
+                conn, _unused = self._sock.accept()
             except socket.timeout:
                 continue
             except OSError:

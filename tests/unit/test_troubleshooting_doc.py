@@ -227,7 +227,7 @@ def _doc_text():
 
 def test_messages_are_found():
     """The collector itself works: it finds the known anchors of each source."""
-    texts = {text for text, _ in MESSAGES}
+    texts = {text for text, _unused in MESSAGES}
     for anchor in ("is not a Genesys Cloud BYOC region", "incomplete chain: the issuer of",
                    "certificate was revoked on", "the peer closed the connection during the handshake",
                    "The secure trunk is not proven"):
@@ -235,7 +235,7 @@ def test_messages_are_found():
     assert len(MESSAGES) > 100
 
 
-@pytest.mark.parametrize("text,where", MESSAGES, ids=[where for _, where in MESSAGES])
+@pytest.mark.parametrize("text,where", MESSAGES, ids=[where for _unused, where in MESSAGES])
 def test_troubleshooting_names_the_message(text, where):
     assert text in _doc_text(), "docs/troubleshooting.md lacks %r (from %s): add it with what it means and the fix" % (
         text, where)

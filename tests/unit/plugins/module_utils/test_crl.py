@@ -94,10 +94,10 @@ def test_mode_none_checks_nothing(crls, ca):
 def test_unreachable_url_then_second_url(crls, ca):
     root, inter = ca
     dead = "http://127.0.0.1:%d/inter.crl" % servers.closed_port()
-    leaf = pki.make_leaf(inter, ["crl.example.test"], crl_urls=["ldap://ldap.example.test/cn=x", dead,
-                                                                 crls.url("inter.crl")])
+    leaf = pki.make_leaf(inter, ["crl.example.test"],
+                         crl_urls=["ldap://ldap.example.test/cn=x", dead, crls.url("inter.crl")])
     crls.put("inter.crl", pki.crl_der(pki.make_crl(inter)))
-    statuses, _ = crl.check_revocation([leaf.cert, inter.cert], None, crl.CrlCache(timeout=5), "hard")
+    statuses, _unused = crl.check_revocation([leaf.cert, inter.cert], None, crl.CrlCache(timeout=5), "hard")
     assert statuses[0]["status"] == "good" and statuses[0]["url"] == crls.url("inter.crl")
 
 
@@ -129,7 +129,7 @@ def test_intermediate_checked_against_root(crls, ca):
 
 
 def test_one_fetch_per_url_across_threads(crls, ca):
-    _, inter = ca
+    _unused, inter = ca
     crls.put("inter.crl", pki.crl_der(pki.make_crl(inter)))
     cache = crl.CrlCache(timeout=5)
     start = threading.Barrier(16)
@@ -139,7 +139,7 @@ def test_one_fetch_per_url_across_threads(crls, ca):
         start.wait()
         got.append(cache.get(crls.url("inter.crl")))
 
-    threads = [threading.Thread(target=worker) for _ in range(16)]
+    threads = [threading.Thread(target=worker) for _unused in range(16)]
     for t in threads:
         t.start()
     for t in threads:
@@ -150,7 +150,7 @@ def test_one_fetch_per_url_across_threads(crls, ca):
 
 
 def test_distribution_urls(ca):
-    _, inter = ca
+    _unused, inter = ca
     leaf = pki.make_leaf(inter, ["x.example.test"], crl_urls=["http://a.example/1.crl", "http://b.example/2.crl"])
     assert crl.distribution_urls(leaf.cert) == ["http://a.example/1.crl", "http://b.example/2.crl"]
     assert crl.distribution_urls(inter.cert) == []

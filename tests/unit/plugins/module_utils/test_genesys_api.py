@@ -8,6 +8,7 @@ import time
 import urllib.parse
 
 import pytest
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import genesys_api
@@ -149,7 +150,7 @@ def test_retries_on_rate_limit_and_server_errors(status):
     api = client(opener, backoff=0.5)
     api.list_entities(CA_PATH)
     assert api.sleeps == [3.0, 1.0]  # Retry-After honoured, then backoff 0.5 * 2**1
-    assert [s for _, s, _ in api.retried] == [status, status] and api.requests == 4
+    assert [s for _unused, s, _unused in api.retried] == [status, status] and api.requests == 4
 
 
 def test_token_endpoint_is_retried_too():
@@ -246,30 +247,30 @@ def standin(tmp_path):
         yield api
 
 
-def stdlib_client(api, **opener_kwargs):
-    opener = genesys_api.urlopen_adapter(genesys_api.stdlib_urlopen(**opener_kwargs))
+def open_url_client(api, **opener_kwargs):
+    opener = genesys_api.open_url_adapter(open_url, (UrlsConnectionError,), follow_redirects="none", **opener_kwargs)
     return GenesysClient(api.base_url, api.base_url, api.client_id, api.client_secret, opener, timeout=5,
                          sleep=lambda s: None)
 
 
-def test_stdlib_opener_against_the_standin(standin):
-    entities, pages = stdlib_client(standin, ca_path=standin.ca_file).list_entities(CA_PATH)
+def test_open_url_opener_against_the_standin(standin):
+    entities, pages = open_url_client(standin, ca_path=standin.ca_file).list_entities(CA_PATH)
     assert [e["name"] for e in entities] == ["Org CA unit"] and pages == 1
 
 
 def test_untrusted_api_certificate_is_a_transport_error_that_names_ca_path(standin):
     with pytest.raises(TransportError) as caught:
-        stdlib_client(standin).token()  # system store: the throwaway CA is not in it
+        open_url_client(standin).token()  # system store: the throwaway CA is not in it
     assert "certificate" in str(caught.value).lower() and "ca_path" in caught.value.fix
 
 
 def test_validate_certs_off_reaches_the_standin(standin):
-    assert stdlib_client(standin, validate_certs=False).token() in standin.issued_tokens
+    assert open_url_client(standin, validate_certs=False).token() in standin.issued_tokens
 
 
 def test_unreachable_host():
     port = closed_port()
-    opener = genesys_api.urlopen_adapter(genesys_api.stdlib_urlopen())
+    opener = genesys_api.open_url_adapter(open_url, (UrlsConnectionError,), follow_redirects="none")
     api = GenesysClient("https://127.0.0.1:%d" % port, "https://127.0.0.1:%d" % port, "id", SECRET, opener,
                         timeout=3)
     with pytest.raises(TransportError) as caught:
@@ -291,19 +292,19 @@ def test_standin_paging_by_page_count_only(tmp_path):
 
     cas = [authority(pki.make_root("CA %d" % n, fresh_key=n > 0)) for n in range(3)]
     with GenesysStandIn(tmp_path, cas, page_size=1, next_uri=False) as api:
-        entities, pages = stdlib_client(api, ca_path=api.ca_file).list_entities(CA_PATH)
+        entities, pages = open_url_client(api, ca_path=api.ca_file).list_entities(CA_PATH)
         assert pages == 3 and [e["name"] for e in entities] == ["CA 0", "CA 1", "CA 2"]
-        assert [path for _, path, _ in api.requests_to(CA_PATH)][1:] == [
+        assert [path for _unused, path, _unused in api.requests_to(CA_PATH)][1:] == [
             CA_PATH + "?pageNumber=2&pageSize=1", CA_PATH + "?pageNumber=3&pageSize=1"]
 
 
 def test_standin_expired_token_is_replaced(standin):
-    api = stdlib_client(standin, ca_path=standin.ca_file)
+    api = open_url_client(standin, ca_path=standin.ca_file)
     first = api.token()
     standin.revoke_tokens()
     api.list_entities(CA_PATH)
     assert len(standin.issued_tokens) == 2 and api.token() != first
-    assert [status for _, _, status in standin.requests_to(CA_PATH)] == [401, 200]
+    assert [status for _unused, _unused, status in standin.requests_to(CA_PATH)] == [401, 200]
 
 
 def test_standin_runs_standalone_for_a_lab(tmp_path):
@@ -321,10 +322,11 @@ def test_standin_runs_standalone_for_a_lab(tmp_path):
                             stdout=subprocess.PIPE, text=True)
     try:
         info = json.loads(proc.stdout.readline())
-        opener = genesys_api.urlopen_adapter(genesys_api.stdlib_urlopen(ca_path=info["ca_file"]))
+        opener = genesys_api.open_url_adapter(open_url, (UrlsConnectionError,), follow_redirects="none",
+                                              ca_path=info["ca_file"])
         api = GenesysClient(info["base_url"], info["base_url"], info["client_id"], info["client_secret"], opener,
                             timeout=5)
-        entities, _ = api.list_entities(CA_PATH)
+        entities, _unused = api.list_entities(CA_PATH)
         assert [(e["name"], e["type"], e["services"]) for e in entities] == [("lab-org-ca", "MANAGED", ["SIP"])]
     finally:
         proc.terminate()
@@ -335,7 +337,7 @@ def test_standin_runs_standalone_for_a_lab(tmp_path):
 
 
 def _ansible_opener(**kwargs):
-    return genesys_api.urlopen_adapter(open_url, follow_redirects="none", **kwargs)
+    return genesys_api.open_url_adapter(open_url, follow_redirects="none", **kwargs)
 
 
 @pytest.mark.parametrize("in_headers", [False, True], ids=["body", "headers"])

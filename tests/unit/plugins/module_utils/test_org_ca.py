@@ -3,6 +3,8 @@
 import datetime
 
 import pytest
+from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
+from ansible.module_utils.urls import open_url
 from cryptography import x509 as cx509
 from cryptography.hazmat.primitives import hashes
 
@@ -128,9 +130,9 @@ def test_choose(entities, name, chosen):
 
 
 def test_choose_warns_about_what_it_passed_over():
-    _, _, warnings = org_ca.choose([ent(name="A"), ent(LATER_ROOT, name="B")], URL)
+    _unused, _unused, warnings = org_ca.choose([ent(name="A"), ent(LATER_ROOT, name="B")], URL)
     assert any("several managed SIP certificate authorities" in w and "'A'" in w for w in warnings)
-    _, _, warnings = org_ca.choose([ent(EXPIRED, name="old"), ent(name="current")], URL)
+    _unused, _unused, warnings = org_ca.choose([ent(EXPIRED, name="old"), ent(name="current")], URL)
     assert any("expired on" in w and "skipped it" in w for w in warnings)
 
 
@@ -209,7 +211,8 @@ def test_from_api_pages_through_the_standin_and_picks_the_managed_sip_authority(
     authorities = [authority(remote, type="REMOTE", services=["PROVISION_PHONE"]),
                    authority(EXPIRED, state="deleted"), authority(ROOT, name="Org Edge CA")]
     with GenesysStandIn(tmp_path, authorities, page_size=1) as api:
-        opener = genesys_api.urlopen_adapter(genesys_api.stdlib_urlopen(ca_path=api.ca_file))
+        opener = genesys_api.open_url_adapter(open_url, (UrlsConnectionError,), follow_redirects="none",
+                                              ca_path=api.ca_file)
         client = genesys_api.GenesysClient(api.base_url, api.base_url, api.client_id, api.client_secret, opener,
                                            sleep=lambda s: None)
         found = org_ca.from_api(client)

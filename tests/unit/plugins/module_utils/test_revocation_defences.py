@@ -76,16 +76,11 @@ def test_the_crl_of_a_trusted_chain_is_requested_once(tmp_path, crls, ca):
 # ------------------------------------------------------------------ the fetcher
 
 
-@pytest.fixture(params=["open_url", "stdlib"])
-def transport(request, monkeypatch):
-    """Ansible's open_url, and the standard-library stand-in used where Ansible is not importable."""
-    if request.param == "stdlib":
-        monkeypatch.setattr(http_fetch, "AnsibleRequest", None)
-    return request.param
+# The transport is Ansible's open_url (Request); there is no standard-library fallback.
 
 
-def test_a_redirect_to_another_host_is_not_followed(crls, ca, transport):
-    _, inter = ca
+def test_a_redirect_to_another_host_is_not_followed(crls, ca):
+    _unused, inter = ca
     with servers.CRLServer() as elsewhere:
         elsewhere.put("inter.crl", pki.crl_der(pki.make_crl(inter)))
         crls.redirect("moved.crl", elsewhere.url("inter.crl"))
@@ -96,8 +91,8 @@ def test_a_redirect_to_another_host_is_not_followed(crls, ca, transport):
 
 
 @pytest.mark.parametrize("in_headers", [False, True], ids=["body", "headers"])
-def test_a_dripping_server_is_cut_at_the_total_deadline(crls, ca, in_headers, transport):
-    _, inter = ca
+def test_a_dripping_server_is_cut_at_the_total_deadline(crls, ca, in_headers):
+    _unused, inter = ca
     crls.drip("slow.crl", pki.crl_der(pki.make_crl(inter)), interval=0.2, limit=6.0, in_headers=in_headers)
     started = time.monotonic()
     with pytest.raises(http_fetch.TransportError) as caught:
@@ -107,7 +102,7 @@ def test_a_dripping_server_is_cut_at_the_total_deadline(crls, ca, in_headers, tr
     assert "no complete answer within 1 s (the total deadline)" in caught.value.defect
 
 
-def test_the_size_cap(crls, transport):
+def test_the_size_cap(crls):
     crls.put("big.crl", b"x" * 5000)
     with pytest.raises(http_fetch.TransportError, match="larger than 4096 bytes"):
         http_fetch.get_ok(crls.url("big.crl"), timeout=5, max_bytes=4096)

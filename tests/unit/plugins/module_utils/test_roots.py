@@ -76,7 +76,7 @@ def test_bundled_source_never_fetches():
 
 
 def test_plan_files_links_and_bundle():
-    got, _ = roots.obtain([G2, G3], "bundled", served({}))
+    got, _unused = roots.obtain([G2, G3], "bundled", served({}))
     files = roots.plan(got, "/d", ["pem", "der", "hashed", "bundle"], "trust.pem")
     by_path = {f.path: f for f in files}
     assert by_path["/d/607986c7.0"].link_target == "DigiCert_Global_Root_G2.pem"
@@ -119,7 +119,6 @@ def test_dest_checks(tmp_path):
         os.chmod(tmp_path, 0o500)
         with pytest.raises(SecureTrunkError):
             roots.check_dest(str(tmp_path / "x"))
-
 
 
 @pytest.mark.parametrize("name", ["../x.pem", "/etc/x.pem", "a/b.pem", "a\\b.pem", ".", "..", "", None,

@@ -20,6 +20,7 @@ def probe_certs(pem):
 # Probing TLS 1.0/1.1 is the point; Python warns that the versions are deprecated.
 pytestmark = pytest.mark.filterwarnings("ignore:ssl.TLSVersion.TLSv1")
 
+
 @pytest.fixture(scope="module")
 def lab(tmp_path_factory):
     with Lab(tmp_path_factory.mktemp("probe-lab")) as the_lab:

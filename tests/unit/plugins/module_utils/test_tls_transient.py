@@ -49,7 +49,6 @@ def test_one_dropped_handshake_is_retried_and_reported(peer_files, drops, ok, ch
         assert "the retry succeeded" in result["warnings"][0]["defect"]
 
 
-
 def test_policy_probes_follow_the_verdict_handshake_a_few_at_a_time(peer_files, monkeypatch):
     # Kamailio 5.6.3 with OpenSSL 3 dropped good handshakes (and crashed) under bursts of probes.
     calls, lock = [], threading.Lock()
