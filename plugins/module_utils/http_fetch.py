@@ -14,8 +14,10 @@ defences every caller gets:
   second cannot keep it alive (the socket timeout alone applies per read, not per request);
 * **a size cap**: the body is read in chunks and refused past ``max_bytes``.
 
-Only ``http`` and ``https`` URLs are fetched. The transport is always Ansible's (``open_url``'s
-``Request``, with its proxy and certificate handling); there is no standard-library fallback.
+Only ``http`` and ``https`` URLs are fetched. Under Ansible the transport is always Ansible's
+(``open_url``'s ``Request``, with its proxy and certificate handling). The one caller that runs
+without Ansible, the SBC's CRL refresher (``byoc-crl-refresh``, from a timer), passes an
+``open_url``-shaped opener of its own; the defences above stay the ones here.
 """
 
 from __future__ import annotations
@@ -29,9 +31,6 @@ import urllib.error
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
-
-from ansible.module_utils.urls import Request as AnsibleRequest
-from ansible.module_utils.urls import make_context
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
 
@@ -182,6 +181,8 @@ def _tls_context(validate_certs: bool, ca_path: Optional[str]) -> ssl.SSLContext
     with _CONTEXTS_LOCK:
         context = _CONTEXTS.get(key)
         if context is None:
+            from ansible.module_utils.urls import make_context  # here: see the module doc (no Ansible on a timer)
+
             context = make_context(cafile=ca_path, validate_certs=validate_certs)
             _CONTEXTS[key] = context
         return context
@@ -197,6 +198,8 @@ def _needs_tls(url: str) -> bool:
 def _ansible_open(url, headers=None, method="GET", timeout=10, follow_redirects="none", validate_certs=True,
                   ca_path=None, **kwargs):
     """``open_url`` with a shared TLS context (``Request.open`` is what ``open_url`` calls)."""
+    from ansible.module_utils.urls import Request as AnsibleRequest
+
     context = _tls_context(validate_certs, ca_path) if _needs_tls(url) else _PLAIN
     return AnsibleRequest().open(method, url, headers=headers, timeout=timeout, follow_redirects=follow_redirects,
                                  validate_certs=validate_certs, ca_path=ca_path, context=context, **kwargs)

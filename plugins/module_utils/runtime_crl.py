@@ -84,10 +84,11 @@ def _read(path: str) -> Optional[bytes]:
 
 def refresh(peers: Sequence[Union[str, dict]], port: int, ca_file: str, bundle: str, timeout: float = 10.0,
             group: Optional[str] = None, write: bool = True,
-            now: Optional[datetime.datetime] = None) -> dict:
+            now: Optional[datetime.datetime] = None, fetcher: Optional[crlmod.Fetcher] = None) -> dict:
     """Gather, verify and (when ``write``) install the peers' CRLs in ``bundle``.
 
     ``peers``: FQDNs, or tls_validate endpoints ({host, port, connect_address}) on ``port`` by default.
+    ``fetcher``: how CRLs are fetched (crl.Fetcher); by default http_fetch over Ansible's open_url.
 
     Returns ``ok`` (the bundle is complete and current), ``changed`` (its bytes differ from the
     file's), ``crls`` (url, issuer, next_update), ``peers`` and ``msg``. Raises SecureTrunkError
@@ -96,7 +97,7 @@ def refresh(peers: Sequence[Union[str, dict]], port: int, ca_file: str, bundle: 
     endpoints = [dict({"port": port}, **(p if isinstance(p, dict) else {"host": p})) for p in peers]
     request = tls_validation.build_request(endpoints=endpoints, ca_file=ca_file,
                                            revocation="hard", min_days_remaining=0, timeout=timeout, now=now)
-    cache = crlmod.CrlCache(timeout=request.timeout)
+    cache = crlmod.CrlCache(timeout=request.timeout, fetcher=fetcher)
     result = tls_validation.validate(request, cache=cache)
     outcomes = [_peer_outcome(ep) for ep in result["endpoints"]]
     urls = sorted({url for o in outcomes for url in o["crl"]})

@@ -1,4 +1,5 @@
-"""The CRL bundle Kamailio's client profiles check (runtime_crl, behind byoc-crl-refresh).
+"""The CRL bundle Kamailio's client profiles check (runtime_crl, behind byoc-crl-refresh); an integration
+test: it runs openssl verify.
 
 Real chains (cryptography), a real TLS peer and real CRLs over HTTP on loopback. The bundle is
 judged by the verifier Kamailio uses: ``openssl verify -crl_check_all`` (OpenSSL's
