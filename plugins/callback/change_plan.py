@@ -23,7 +23,7 @@ description:
   - Enable it with C(callbacks_enabled = byoc.secure_trunk.change_plan) in C(ansible.cfg) or
     C(ANSIBLE_CALLBACKS_ENABLED=byoc.secure_trunk.change_plan).
 author:
-  - byoc.secure_trunk contributors
+  - byoc.secure_trunk contributors (!UNKNOWN)
 requirements:
   - enabled in callbacks_enabled
 """

@@ -162,8 +162,8 @@ def table(plan: HostPlan) -> List[str]:
     """The plan of one host as lines: what would change (or changed), then trust and verdicts."""
     doc = plan.as_dict()
     verb = "would change" if plan.check_mode else "changed"
-    out = ["%s: %s %d item(s)%s" % (plan.host, verb, doc["changes"],
-                                   " (check mode: nothing was changed)" if plan.check_mode else "")]
+    mode_note = " (check mode: nothing was changed)" if plan.check_mode else ""
+    out = ["%s: %s %d item(s)%s" % (plan.host, verb, doc["changes"], mode_note)]
     if not plan.complete:
         out.append("  INCOMPLETE: the run failed on this host; only the changes before the failure are listed;"
                    " fix the failure shown above and run again")

@@ -104,7 +104,7 @@ def refresh(peers: Sequence[Union[str, dict]], port: int, ca_file: str, bundle: 
     missing = ["%s: %s" % (o["host"], m) for o in outcomes for m in o["missing"]]
     crls: List[dict] = []
     for url in urls:
-        crl, _ = cache.get(url)
+        crl = cache.get(url)[0]
         with cache.lock(url):
             nxt = crlmod.crl_next_update(crl)
             crls.append({"url": url, "issuer": crl.issuer.rfc4514_string(),

@@ -55,10 +55,10 @@ def test_the_refresher_installs_the_bundle_without_ansible(tmp_path, crls):
     paths = _setup(tmp_path, crls)
     with servers.TLSServer(paths["chain"], paths["key"]) as peer:
         rc, result, err = _run(tmp_path, peer.port, "--no-reload")
-        again_rc, again, _ = _run(tmp_path, peer.port, "--no-reload")
+        again_rc, again, again_err = _run(tmp_path, peer.port, "--no-reload")
     assert rc == 0 and result["ok"] and result["changed"], (result, err)
     assert (tmp_path / "peer-crls.pem").read_bytes().count(b"BEGIN X509 CRL") == 2
-    assert again_rc == 0 and not again["changed"]
+    assert again_rc == 0 and not again["changed"], again_err
 
 
 def test_the_control_the_fake_ansible_does_refuse(tmp_path, crls):
