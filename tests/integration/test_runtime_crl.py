@@ -9,6 +9,7 @@ be had or does not verify leaves the bundle in place untouched, an untrusted cha
 SBC fetch nothing.
 """
 
+import datetime
 import os
 import shutil
 import stat
@@ -100,9 +101,9 @@ def test_a_crl_that_cannot_be_had_or_trusted_keeps_the_bundle_in_place(lab, crls
             crls.put("inter.crl", pki.crl_der(pki.make_crl(lab["inter"], revoked=[lab["leaf"]],
                                                            signer=impostor.key)))
         else:
-            past = pki.now() - pki.datetime.timedelta(days=2)
-            crls.put("inter.crl", pki.crl_der(pki.make_crl(lab["inter"], last_update=past - pki.datetime.timedelta(days=7),
-                                                           next_update=past)))
+            past = pki.now() - datetime.timedelta(days=2)
+            stale = pki.make_crl(lab["inter"], last_update=past - datetime.timedelta(days=7), next_update=past)
+            crls.put("inter.crl", pki.crl_der(stale))
         result = _refresh(lab, peer.port)
     assert not result["ok"] and not result["changed"], result
     assert "kept" in result["msg"] and HOST in result["msg"], result["msg"]
