@@ -12,9 +12,10 @@ before it writes anything.
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError, cite
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.sip_uri import is_host_name
 
 _PORT = r"([1-9][0-9]{0,4})"
@@ -126,3 +127,28 @@ def input_errors(values: dict) -> list:
             except PolicyError as exc:
                 errors.append(str(exc))
     return errors
+
+
+def edge_list(value, name: str, port: int) -> dict:
+    """The Edges of BYOC Premises as every role reads them, with their defects.
+
+    A YAML list is taken as it is; a string (``-e key=value``, an AWX survey text field) is a
+    comma-separated list, as Ansible's argument specs read it, each item trimmed. Returns
+    ``{"edges": [...], "errors": [...]}``: an Edge is addressed, and its certificate checked, by its
+    FQDN (R9), so an IP address, a port or stray white space inside a list item is refused, and so
+    is the same Edge twice (names compare in any case).
+    """
+    if isinstance(value, str):
+        edges = [item.strip() for item in value.split(",") if item.strip()]
+    else:
+        edges = list(value or [])
+    errors = []
+    not_names = [edge for edge in edges if not is_host_name(edge)]
+    if not_names:
+        errors.append(cite("%s %s: not fully qualified host names (an Edge is checked by the name in its "
+                           "certificate, and an IP address or a port cannot pass, R9); give each Edge's FQDN "
+                           "only, the port is %d" % (name, json.dumps(not_names), port)))
+    lowered = [str(edge).lower() for edge in edges]
+    if len(set(lowered)) != len(lowered):
+        errors.append("%s %s: lists an Edge twice; list each once" % (name, json.dumps(edges)))
+    return {"edges": edges, "errors": errors}

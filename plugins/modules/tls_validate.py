@@ -79,6 +79,19 @@ options:
       - Validate a PEM chain on the managed node (leaf first, then the intermediates) instead of a
         live peer. Needs O(host); no connection is made, so O(probe_policy) cannot be used.
     type: path
+  private_key_file:
+    description:
+      - With O(chain_file), the private key (PEM or DER, unencrypted) that must belong to the chain's
+        leaf; a key that cannot be read or is another certificate's is a defect. Mutually exclusive
+        with O(private_key_content).
+    type: path
+    version_added: 1.3.0
+  private_key_content:
+    description:
+      - With O(chain_file), the private key as PEM text, checked as O(private_key_file) is. Never
+        logged.
+    type: str
+    version_added: 1.3.0
   ca_file:
     description:
       - Trust anchors from a PEM bundle (or one DER certificate) on the managed node, such as a
@@ -441,12 +454,33 @@ seconds:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_validation, x509
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import key_pair, tls_validation, x509
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import SecureTrunkError
 
 CORE_OPTIONS = ("host", "port", "connect_address", "endpoints", "chain_file", "ca_file", "region", "public_cas",
                 "ca_store", "strict_roots", "cipher_policy", "cipher_suites", "min_days_remaining", "revocation",
                 "probe_policy", "timeout")
+
+
+def _key_defect(params):
+    """The key's defect (it cannot be read, or it is not the chain leaf's), or None."""
+    if not (params["private_key_file"] or params["private_key_content"]):
+        return None
+    label = params["private_key_file"] or "private_key_content"
+    try:
+        if params["private_key_file"]:
+            with open(params["private_key_file"], "rb") as handle:
+                key_data = handle.read()
+        else:
+            key_data = params["private_key_content"].encode()
+        with open(params["chain_file"], "rb") as handle:
+            leaf = x509.load_certificates(handle.read(), params["chain_file"])[0]
+        key_pair.check_key_matches(key_data, leaf, label)
+    except OSError as exc:
+        return "%s: cannot be read: %s; check the path and its permissions" % (label, exc.strerror)
+    except SecureTrunkError as exc:
+        return str(exc)
+    return None
 
 
 def main():
@@ -461,6 +495,8 @@ def main():
                 connect_address=dict(type="str"),
             )),
             chain_file=dict(type="path"),
+            private_key_file=dict(type="path"),
+            private_key_content=dict(type="str", no_log=True),
             ca_file=dict(type="path"),
             region=dict(type="str"),
             strict_roots=dict(type="bool", default=False),
@@ -475,7 +511,9 @@ def main():
             openssl_path=dict(type="str"),
         ),
         mutually_exclusive=[("host", "endpoints"), ("chain_file", "endpoints"), ("chain_file", "connect_address"),
-                            ("chain_file", "probe_policy"), ("cipher_policy", "cipher_suites")],
+                            ("chain_file", "probe_policy"), ("cipher_policy", "cipher_suites"),
+                            ("private_key_file", "private_key_content")],
+        required_by={"private_key_file": "chain_file", "private_key_content": "chain_file"},
         required_one_of=[("host", "endpoints")],
         supports_check_mode=True,
     )
@@ -491,6 +529,10 @@ def main():
     for warning in result.pop("warnings"):
         module.warn(warning)
     ok = result.pop("ok")
+    key_defect = _key_defect(module.params)
+    if key_defect:  # beside the chain's own defects, if any
+        result["msg"] = key_defect if ok else "%s | %s" % (key_defect, result["msg"])
+        ok = False
     if not ok:
         module.fail_json(changed=False, **result)
     module.exit_json(changed=False, **result)

@@ -16,7 +16,7 @@ def report(tmp_path_factory):
 
 
 CASES = ["an Edge certificate as the organisation CA", "no organisation CA", "a lab peer CA with premises",
-         "an organisation CA with cloud", "no Edges", "Edges as one string", "an Edge by IP address",
+         "an organisation CA with cloud", "no Edges", "an Edge twice", "an Edge by IP address",
          "Edges with cloud"]
 
 
