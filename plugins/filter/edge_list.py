@@ -8,7 +8,7 @@ DOCUMENTATION = r"""
 ---
 name: edge_list
 short_description: The BYOC Premises Edges as every role reads them, with their defects
-version_added: 1.3.0
+version_added: 1.1.0
 description:
   - Takes the Edges as a YAML list, or as one comma-separated string (C(-e key=value), an AWX survey
     text field), each item then trimmed, and returns C(edges), the list, and C(errors), one message

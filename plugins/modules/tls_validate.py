@@ -85,13 +85,13 @@ options:
         leaf; a key that cannot be read or is another certificate's is a defect. Mutually exclusive
         with O(private_key_content).
     type: path
-    version_added: 1.3.0
+    version_added: 1.1.0
   private_key_content:
     description:
       - With O(chain_file), the private key as PEM text, checked as O(private_key_file) is. Never
         logged.
     type: str
-    version_added: 1.3.0
+    version_added: 1.1.0
   ca_file:
     description:
       - Trust anchors from a PEM bundle (or one DER certificate) on the managed node, such as a
