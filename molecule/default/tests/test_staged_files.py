@@ -50,5 +50,29 @@ def test_a_broken_staged_file_is_refused(sbc, case):
     assert words in result.stdout, result.stdout
 
 
+def test_a_recorded_set_is_not_proven_again_and_any_change_is(sbc):
+    """The record that spares a re-run the proof must never let a changed set through: it names the
+    fingerprint of the set that passed, and a set that differs by one byte is proven again (and
+    refused when broken). The control run without the record refuses the same broken set."""
+    work = _copy_of_staged(sbc, "record")
+    record = "/tmp/byoc-staged-record.proven"
+    cmd = "%s staged %s %s/kamailio.cfg %s" % (PROVE, work, work, record)
+    try:
+        sbc.check_output("rm -f %s" % record)
+        first = sbc.run(cmd)
+        assert first.rc == 0 and "a throwaway load passed" in first.stdout, first.stdout + first.stderr
+        again = sbc.run(cmd)
+        assert again.rc == 0 and "unchanged since they passed" in again.stdout, again.stdout
+        recorded = sbc.check_output("cat %s" % record)
+        sbc.check_output("printf '1 sip:[lb01.voice.euc2.pure.cloud 0 0\\n' >> %s/dispatcher.list" % work)
+        changed = sbc.run(cmd)
+        assert changed.rc == 1 and "bad uri" in changed.stdout, changed.stdout
+        assert sbc.check_output("cat %s" % record) == recorded  # a refused set is never recorded
+        control = sbc.run("%s staged %s %s/kamailio.cfg" % (PROVE, work, work))
+        assert control.rc == 1, control.stdout
+    finally:
+        sbc.run("rm -rf %s %s" % (work, record))
+
+
 def test_no_throwaway_kamailio_is_left_behind(sbc):
     assert sbc.run("pgrep -af 'kamailio-st[a]ged-prove'").rc == 1
