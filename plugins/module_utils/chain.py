@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import List, Optional, Sequence
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import cite
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import Finding
 
 # One RFC 6125 matcher for the deploy-time verdict and Kamailio's run-time peer-name check.
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.peer_names import match_dns as _match_dns
@@ -35,29 +35,6 @@ except ImportError:  # reported by the module through x509.HAS_CRYPTOGRAPHY
 
 MIN_RSA_BITS = 2048
 MAX_DEPTH = 8
-
-
-@dataclass
-class Finding:
-    """One defect (``fail``) or caution (``warn``) found by a named check."""
-
-    check: str
-    level: str  # fail | warn
-    obj: str
-    defect: str
-    fix: str = ""
-
-    @property
-    def message(self) -> str:
-        text = "%s: %s" % (self.obj, self.defect)
-        return cite("%s; %s" % (text, self.fix) if self.fix else text)
-
-    def as_dict(self, endpoint: str = "") -> dict:
-        out = {"check": self.check, "level": self.level, "object": self.obj, "defect": self.defect,
-               "fix": self.fix, "msg": self.message}
-        if endpoint:
-            out["endpoint"] = endpoint
-        return out
 
 
 @dataclass
@@ -76,15 +53,8 @@ class ChainReport:
     chain_days_remaining: Optional[int] = None
 
 
-def cn_of(cert) -> str:
-    """``CN=...`` (or the RFC 4514 name when there is no CN) to name a certificate in messages."""
-    cns = x509u.name_values(cert.subject, NameOID.COMMON_NAME)
-    return "CN=%s" % cns[0] if cns else cert.subject.rfc4514_string() or "(empty subject)"
-
-
-def issuer_cn(cert) -> str:
-    cns = x509u.name_values(cert.issuer, NameOID.COMMON_NAME)
-    return "CN=%s" % cns[0] if cns else cert.issuer.rfc4514_string()
+cn_of = x509u.cn_of  # named here too: the chain checks' callers know it from chain
+issuer_cn = x509u.issuer_cn
 
 
 def _date(moment: datetime.datetime) -> str:

@@ -29,8 +29,7 @@ from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import http_fetch as http_fetch_mod
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.chain import Finding, cn_of
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError, Finding
 
 try:
     from cryptography import x509
@@ -175,14 +174,14 @@ def _scope_problem(crl, url: str, cert, point_urls: List[str]) -> str:
     if idp.only_contains_attribute_certs:
         return "%s: covers attribute certificates only (onlyContainsAttributeCerts)" % url
     if idp.only_contains_ca_certs and not _is_ca(cert):
-        return "%s: covers CA certificates only (onlyContainsCACerts), and %s is not a CA" % (url, cn_of(cert))
+        return "%s: covers CA certificates only (onlyContainsCACerts), and %s is not a CA" % (url, x509u.cn_of(cert))
     if idp.only_contains_user_certs and _is_ca(cert):
         return "%s: covers end-entity certificates only (onlyContainsUserCerts), and %s is a CA" % (
-            url, cn_of(cert))
+            url, x509u.cn_of(cert))
     names = [n.value for n in idp.full_name or () if isinstance(n, x509.UniformResourceIdentifier)]
     if (idp.full_name or idp.relative_name) and not set(names) & set(point_urls):
         return ("%s: is a partition CRL for the distribution point %s, not the one %s names"
-                % (url, ", ".join(names) or "(a relative name)", cn_of(cert)))
+                % (url, ", ".join(names) or "(a relative name)", x509u.cn_of(cert)))
     return ""
 
 
@@ -192,7 +191,7 @@ def _use_crl(crl, url: str, cert, issuer, now: datetime.datetime, status: dict) 
         return "%s: the CRL is issued by %s, not by %s" % (
             url, crl.issuer.rfc4514_string(), issuer.subject.rfc4514_string())
     if not crl.is_signature_valid(issuer.public_key()):
-        return "%s: the CRL signature does not verify with the key of %s" % (url, cn_of(issuer))
+        return "%s: the CRL signature does not verify with the key of %s" % (url, x509u.cn_of(issuer))
     scope = _scope_problem(crl, url, cert, distribution_urls(cert, complete_only=True))
     if scope:
         return scope
@@ -257,7 +256,7 @@ def not_checked(path: Sequence, mode: str = "soft") -> Tuple[List[dict], List[Fi
     leaf = path[0]
     status = _status(leaf, "unknown", "not checked: the chain is not verified to a trust anchor, and CRLs are "
                      "fetched only for verified chains")
-    finding = Finding("revocation", "fail" if mode == "hard" else "warn", "leaf " + cn_of(leaf),
+    finding = Finding("revocation", "fail" if mode == "hard" else "warn", "leaf " + x509u.cn_of(leaf),
                       "revocation was not checked: the chain is not verified to a trust anchor",
                       "fix the chain first (see the chain check); CRLs are fetched only for verified chains")
     return [status], [finding]
@@ -288,7 +287,7 @@ def check_revocation(path: Sequence, anchor, cache: CrlCache, mode: str = "soft"
         else:  # the path broke here: its issuer is unknown, so no CRL signature can be verified
             status = _status(cert, "unknown", "its issuer is not available to verify a CRL with")
         statuses.append(status)
-        obj = ("leaf " if index == 0 else "") + cn_of(cert)
+        obj = ("leaf " if index == 0 else "") + x509u.cn_of(cert)
         if status["status"] == "revoked":
             findings.append(Finding("revocation", "fail", obj, "certificate was revoked on %s (CRL %s)"
                                     % (status["revoked_on"][:10], status["url"]),

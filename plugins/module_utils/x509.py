@@ -93,6 +93,17 @@ def display_name(name) -> str:
     return name.rfc4514_string()
 
 
+def cn_of(cert) -> str:
+    """``CN=...`` (or the RFC 4514 name when there is no CN) to name a certificate in messages."""
+    cns = name_values(cert.subject, NameOID.COMMON_NAME)
+    return "CN=%s" % cns[0] if cns else cert.subject.rfc4514_string() or "(empty subject)"
+
+
+def issuer_cn(cert) -> str:
+    cns = name_values(cert.issuer, NameOID.COMMON_NAME)
+    return "CN=%s" % cns[0] if cns else cert.issuer.rfc4514_string()
+
+
 def summary(cert) -> dict:
     """What a person needs to recognise a certificate."""
     return {
