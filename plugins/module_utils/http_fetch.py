@@ -30,7 +30,7 @@ import time
 import urllib.error
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
 
@@ -205,19 +205,38 @@ def _ansible_open(url, headers=None, method="GET", timeout=10, follow_redirects=
                                  validate_certs=validate_certs, ca_path=ca_path, context=context, **kwargs)
 
 
-def get(url: str, timeout: float, max_bytes: int, opener=None, headers: Optional[dict] = None,
-        **open_kwargs) -> HttpResponse:
-    """GET ``url`` with ``open_url`` (or an ``open_url``-shaped ``opener``): no redirects, total
-    deadline, size cap."""
-    opener = opener or _ansible_open
+def ansible_transport_errors() -> Tuple[type, ...]:
+    """The exceptions Ansible's ``open_url`` raises for "no answer" (beside OSError and URLError)."""
+    from ansible.module_utils.urls import ConnectionError as UrlsConnectionError  # here: see the module doc
+
+    return (UrlsConnectionError,)
+
+
+def request(method: str, url: str, timeout: float, max_bytes: int, opener: Optional[Callable[..., Any]] = None,
+            headers: Optional[Dict[str, str]] = None, data: Optional[bytes] = None,
+            transport_errors: Sequence[type] = (), **open_kwargs: Any) -> HttpResponse:
+    """One request with ``open_url`` (Ansible's, with a shared TLS context) or an ``open_url``-shaped
+    ``opener``: redirects never followed, a total deadline of ``timeout`` seconds, at most
+    ``max_bytes`` of body. Every HTTP answer is returned; no answer raises TransportError."""
+    if opener is None:
+        opener = _ansible_open
+        transport_errors = tuple(transport_errors) + ansible_transport_errors()
     merged = {"User-Agent": USER_AGENT}
     merged.update(headers or {})
+    open_kwargs["follow_redirects"] = "none"  # whatever the caller asked: see the module doc
+    if data is not None:
+        open_kwargs["data"] = data
 
-    def open_fn(socket_timeout):
-        return opener(url, headers=merged, method="GET", timeout=socket_timeout, follow_redirects="none",
-                      **open_kwargs)
+    def open_fn(socket_timeout: float) -> Any:
+        return opener(url, headers=merged, method=method, timeout=socket_timeout, **open_kwargs)
 
-    return perform(open_fn, url, timeout, max_bytes)
+    return perform(open_fn, url, timeout, max_bytes, transport_errors)
+
+
+def get(url: str, timeout: float, max_bytes: int, opener: Optional[Callable[..., Any]] = None,
+        headers: Optional[Dict[str, str]] = None, **open_kwargs: Any) -> HttpResponse:
+    """GET ``url`` (``request``)."""
+    return request("GET", url, timeout, max_bytes, opener, headers, **open_kwargs)
 
 
 def get_ok(url: str, timeout: float, max_bytes: int, **kwargs) -> bytes:
