@@ -25,7 +25,7 @@ from __future__ import annotations
 import datetime
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import http_fetch as http_fetch_mod
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
@@ -49,25 +49,25 @@ def http_fetch(url: str, timeout: float) -> bytes:
     return http_fetch_mod.get_ok(url, timeout, MAX_CRL_BYTES)
 
 
-def _aware(value: Optional[datetime.datetime]) -> Optional[datetime.datetime]:
+def _aware(value: Any) -> Any:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-def crl_last_update(crl) -> datetime.datetime:
+def crl_last_update(crl: x509u.Crl) -> datetime.datetime:
     return _aware(getattr(crl, "last_update_utc", None) or crl.last_update)
 
 
-def crl_next_update(crl) -> Optional[datetime.datetime]:
+def crl_next_update(crl: x509u.Crl) -> Optional[datetime.datetime]:
     return _aware(getattr(crl, "next_update_utc", None) or crl.next_update)
 
 
-def revocation_date(entry) -> datetime.datetime:
+def revocation_date(entry: Any) -> datetime.datetime:
     return _aware(getattr(entry, "revocation_date_utc", None) or entry.revocation_date)
 
 
-def load_crl(data: bytes):
+def load_crl(data: bytes) -> x509u.Crl:
     """A CRL in DER or PEM -> ``x509.CertificateRevocationList``; ValueError if neither."""
     if b"-----BEGIN X509 CRL-----" in data:
         return x509.load_pem_x509_crl(data)
@@ -78,7 +78,7 @@ def load_crl(data: bytes):
 class _Entry:
     done: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)  # cryptography objects are not thread-safe
-    crl: object = None
+    crl: Any = None
     error: str = ""
 
 
@@ -105,13 +105,14 @@ class CrlCache:
         with self.lock(url):
             return self._entries[url].crl.public_bytes(Encoding.PEM)
 
-    def get(self, url: str) -> Tuple[object, str]:
+    def get(self, url: str) -> Tuple[Any, str]:
         """(crl, "") or (None, why it could not be had)."""
         with self._lock:
-            entry = self._entries.get(url)
-            owner = entry is None
+            found = self._entries.get(url)
+            owner = found is None
+            entry = found if found is not None else _Entry()
             if owner:
-                entry = self._entries[url] = _Entry()
+                self._entries[url] = entry
                 self.fetches.append(url)
         if owner:
             try:
@@ -129,7 +130,7 @@ class CrlCache:
         return entry.crl, entry.error
 
 
-def distribution_urls(cert, complete_only: bool = False) -> List[str]:
+def distribution_urls(cert: x509u.Certificate, complete_only: bool = False) -> List[str]:
     """The CRL distribution point URIs of ``cert`` (any scheme), in order. ``complete_only``
     leaves out points that give only some reasons or name another CRL issuer (indirect)."""
     try:
@@ -146,14 +147,14 @@ def distribution_urls(cert, complete_only: bool = False) -> List[str]:
     return urls
 
 
-def _is_ca(cert) -> bool:
+def _is_ca(cert: x509u.Certificate) -> bool:
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
         return False
 
 
-def _scope_problem(crl, url: str, cert, point_urls: List[str]) -> str:
+def _scope_problem(crl: x509u.Crl, url: str, cert: x509u.Certificate, point_urls: List[str]) -> str:
     """Why ``crl`` cannot vouch for ``cert`` ("" when it covers it: a complete CRL of its scope)."""
     for ext in crl.extensions:
         if isinstance(ext.value, x509.DeltaCRLIndicator):
@@ -185,7 +186,8 @@ def _scope_problem(crl, url: str, cert, point_urls: List[str]) -> str:
     return ""
 
 
-def _use_crl(crl, url: str, cert, issuer, now: datetime.datetime, status: dict) -> str:
+def _use_crl(crl: x509u.Crl, url: str, cert: x509u.Certificate, issuer: x509u.Certificate,
+             now: datetime.datetime, status: dict) -> str:
     """Verify ``crl`` against ``issuer`` and look ``cert`` up; fill ``status``. Returns a problem or ""."""
     if crl.issuer != issuer.subject:
         return "%s: the CRL is issued by %s, not by %s" % (
@@ -211,7 +213,7 @@ def _use_crl(crl, url: str, cert, issuer, now: datetime.datetime, status: dict) 
     return ""
 
 
-def _check_one(cert, issuer, cache: CrlCache, now: datetime.datetime) -> dict:
+def _check_one(cert: x509u.Certificate, issuer: x509u.Certificate, cache: CrlCache, now: datetime.datetime) -> dict:
     """Status of one certificate against its issuer's CRL: good, revoked or unknown (with why)."""
     urls = distribution_urls(cert)
     status = {"subject": cert.subject.rfc4514_string(), "urls": urls, "url": None, "status": "unknown",
@@ -243,7 +245,7 @@ def _check_one(cert, issuer, cache: CrlCache, now: datetime.datetime) -> dict:
     return status
 
 
-def _status(cert, state: str, detail: str) -> dict:
+def _status(cert: x509u.Certificate, state: str, detail: str) -> dict:
     return {"subject": cert.subject.rfc4514_string(), "urls": distribution_urls(cert), "url": None,
             "status": state, "detail": detail, "next_update": None, "revoked_on": None}
 
@@ -262,7 +264,7 @@ def not_checked(path: Sequence, mode: str = "soft") -> Tuple[List[dict], List[Fi
     return [status], [finding]
 
 
-def check_revocation(path: Sequence, anchor, cache: CrlCache, mode: str = "soft",
+def check_revocation(path: Sequence, anchor: x509u.Certificate, cache: CrlCache, mode: str = "soft",
                      now: Optional[datetime.datetime] = None) -> Tuple[List[dict], List[Finding]]:
     """Check every certificate of ``path`` (leaf first) that has an issuer in the path.
 

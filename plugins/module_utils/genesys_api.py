@@ -82,7 +82,7 @@ def open_url_adapter(open_url_fn: Optional[Callable[..., Any]] = None, transport
     return opener
 
 
-def _transport_fix(exc) -> str:
+def _transport_fix(exc: BaseException) -> str:
     return (http_fetch.transport_fix(exc) + ", and the region or api_base_url/login_base_url")
 
 
@@ -223,7 +223,7 @@ class GenesysClient:
         self._token = str(token)
         return self._token
 
-    def _json(self, url: str, response: HttpResponse):
+    def _json(self, url: str, response: HttpResponse) -> Any:
         try:
             return json.loads(response.body.decode("utf-8"))
         except ValueError:
@@ -246,7 +246,7 @@ class GenesysClient:
                              "the bearer token is only sent to the API host; check api_base_url")
         return url
 
-    def get_json(self, path: str):
+    def get_json(self, path: str) -> Any:
         url = self.url_for(path)
         refreshed = False
         while True:

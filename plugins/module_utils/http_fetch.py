@@ -63,7 +63,7 @@ def origin(url: str) -> str:
     return "%s://%s" % (parts.scheme, parts.netloc)
 
 
-def _socket_of(response):
+def _socket_of(response: Any) -> Optional[socket.socket]:
     raw = getattr(getattr(response, "fp", None), "raw", None)
     return getattr(raw, "_sock", None)
 
@@ -74,7 +74,7 @@ class _Call:
     def __init__(self) -> None:
         self.done = threading.Event()
         self.cancelled = threading.Event()
-        self.response = None
+        self.response: Any = None
         self.result: Optional[HttpResponse] = None
         self.errors: List[BaseException] = []  # at most one: what the worker raised
 
@@ -88,9 +88,10 @@ class _Call:
                 pass
 
 
-def _read_capped(response, max_bytes: int, call: _Call, label: str) -> bytes:
+def _read_capped(response: Any, max_bytes: int, call: _Call, label: str) -> bytes:
     reader = getattr(response, "read1", None) or response.read
-    chunks, size = [], 0
+    chunks: List[bytes] = []
+    size = 0
     while True:
         chunk = reader(CHUNK)
         if call.cancelled.is_set():
@@ -104,7 +105,7 @@ def _read_capped(response, max_bytes: int, call: _Call, label: str) -> bytes:
         chunks.append(chunk)
 
 
-def _work(call: _Call, open_fn, url: str, timeout: float, max_bytes: int) -> None:
+def _work(call: _Call, open_fn: Callable[[float], Any], url: str, timeout: float, max_bytes: int) -> None:
     try:
         try:
             response = call.response = open_fn(timeout)
@@ -127,12 +128,12 @@ def _work(call: _Call, open_fn, url: str, timeout: float, max_bytes: int) -> Non
         call.done.set()
 
 
-def _reason(exc) -> str:
+def _reason(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None)
     return str(reason if reason is not None else exc) or type(exc).__name__
 
 
-def transport_fix(exc) -> str:
+def transport_fix(exc: BaseException) -> str:
     text = _reason(exc).lower()
     if "certificate" in text or "ssl" in text or "tls" in text:
         return ("the server's TLS certificate was not accepted: give ca_path (the CA of an intercepting "
@@ -156,7 +157,7 @@ def perform(open_fn: Callable[[float], object], url: str, timeout: float, max_by
         call.cancel()
         raise TransportError(url, "no complete answer within %g s (the total deadline)" % timeout,
                              "check the server, or raise timeout")
-    if not call.errors:
+    if not call.errors and call.result is not None:
         return call.result
     exc = call.errors[0]
     if isinstance(exc, FetchError):
@@ -195,8 +196,9 @@ def _needs_tls(url: str) -> bool:
     return urllib.parse.urlsplit(url).scheme.lower() == "https"
 
 
-def _ansible_open(url, headers=None, method="GET", timeout=10, follow_redirects="none", validate_certs=True,
-                  ca_path=None, **kwargs):
+def _ansible_open(url: str, headers: Optional[Dict[str, str]] = None, method: str = "GET", timeout: float = 10,
+                  follow_redirects: str = "none", validate_certs: bool = True, ca_path: Optional[str] = None,
+                  **kwargs: Any) -> Any:
     """``open_url`` with a shared TLS context (``Request.open`` is what ``open_url`` calls)."""
     from ansible.module_utils.urls import Request as AnsibleRequest
 
@@ -239,7 +241,7 @@ def get(url: str, timeout: float, max_bytes: int, opener: Optional[Callable[...,
     return request("GET", url, timeout, max_bytes, opener, headers, **open_kwargs)
 
 
-def get_ok(url: str, timeout: float, max_bytes: int, **kwargs) -> bytes:
+def get_ok(url: str, timeout: float, max_bytes: int, **kwargs: Any) -> bytes:
     """The body of a 200 answer; any other answer (a redirect too) is a FetchError."""
     response = get(url, timeout, max_bytes, **kwargs)
     if response.status == 200:

@@ -15,7 +15,7 @@ digest. Every correction of the source text is listed in docs/spec-corrections.m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError
 
@@ -164,7 +164,8 @@ class Region:
         }
 
 
-def _region(rid, name, aws, family, voice_domain=None, cloud_domain=None):
+def _region(rid: str, name: str, aws: str, family: str, voice_domain: Optional[str] = None,
+            cloud_domain: Optional[str] = None) -> Region:
     return Region(rid, name, aws, family, voice_domain or rid + ".pure.cloud", cloud_domain or rid + ".pure.cloud")
 
 
@@ -211,7 +212,7 @@ def get_region(name: str) -> Region:
     return REGIONS[rid]
 
 
-def resolve_regions(spec) -> List[Region]:
+def resolve_regions(spec: Any) -> List[Region]:
     """``'all'``, one region, or a list of regions -> Region objects, no repeats."""
     names = spec if isinstance(spec, (list, tuple)) else [spec]
     if any(str(n).strip().lower() == "all" for n in names):
@@ -298,7 +299,7 @@ def get_cipher_policy(name: Optional[str] = None) -> CipherPolicy:
     return CIPHER_POLICIES[key]
 
 
-def policy_suites(spec=None) -> List[CipherSuite]:
+def policy_suites(spec: Union[None, str, Iterable[str]] = None) -> List[CipherSuite]:
     """A policy name, or a list of IANA suite names -> suites in policy order.
 
     A list keeps policy order, whatever order it was given in, because the
@@ -324,7 +325,7 @@ def policy_suites(spec=None) -> List[CipherSuite]:
     return [s for iana, s in SUITES.items() if iana in wanted]
 
 
-def openssl_cipher_string(spec=None) -> str:
+def openssl_cipher_string(spec: Union[None, str, Iterable[str]] = None) -> str:
     return ":".join(s.openssl for s in policy_suites(spec))
 
 

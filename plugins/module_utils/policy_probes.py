@@ -77,12 +77,15 @@ def _offer(ep: probe.Endpoint, rule: policy.ProbeRule, suites: Sequence[policy.C
     raise ValueError("no offer for probe kind %r" % rule.kind)
 
 
+def _family_offer(ep: probe.Endpoint, members: Sequence[str]) -> Callable[[], Answer]:
+    return lambda: probe.accepted_in(ep, members)
+
+
 def jobs(ep: probe.Endpoint, suites: Sequence[policy.CipherSuite], openssl: Optional[str]) -> List[Job]:
     """Every row of the table as a job against ``ep``, in report order."""
     out = [Job(rule, _offer(ep, rule, suites, openssl)) for rule in policy.PROTOCOL_RULES]
     for family, members in probe.non_policy_families([s.openssl for s in suites]):
-        out.append(Job(replace(policy.FAMILY_RULE, offered=family),
-                       (lambda m=tuple(members): probe.accepted_in(ep, m))))
+        out.append(Job(replace(policy.FAMILY_RULE, offered=family), _family_offer(ep, members)))
     out += [Job(rule, _offer(ep, rule, suites, openssl))
             for rule in policy.GROUP_RULES + policy.SUITE_RULES + (policy.CLIENT_CERTIFICATE_RULE,)]
     return out

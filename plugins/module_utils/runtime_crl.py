@@ -28,7 +28,7 @@ kamailio_trunk role, once per play): one path both times.
 from __future__ import annotations
 
 import datetime
-from typing import List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import crl as crlmod
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import files, tls_validation
@@ -39,8 +39,8 @@ KEPT = "the CRL bundle in place was kept (its CRLs stay in force until their nex
 def _peer_outcome(endpoint: dict) -> dict:
     """What one validated peer contributes: its chain's standing and its CRL statuses."""
     verdict = endpoint.get("verdict") or {}
-    out = {"host": endpoint.get("host"), "chain_verified": bool(verdict.get("ok")), "crl": [],
-           "revoked": [], "missing": []}
+    out: Dict[str, Any] = {"host": endpoint.get("host"), "chain_verified": bool(verdict.get("ok")), "crl": [],
+                           "revoked": [], "missing": []}
     if not out["chain_verified"]:
         # Kamailio refuses this chain by itself; no CRL is fetched for it (nor needed).
         out["why"] = verdict.get("message") or "the chain was not verified to a trust anchor"
@@ -82,8 +82,9 @@ def refresh(peers: Sequence[Union[str, dict]], port: int, ca_file: str, bundle: 
             nxt = crlmod.crl_next_update(crl)
             crls.append({"url": url, "issuer": crl.issuer.rfc4514_string(),
                          "next_update": nxt.strftime("%Y-%m-%dT%H:%M:%SZ") if nxt else None})
-    out = {"ok": False, "changed": False, "bundle": bundle, "crls": crls, "peers": outcomes,
-           "revoked": [r for o in outcomes for r in o["revoked"]]}
+    revoked: List[str] = [r for o in outcomes for r in o["revoked"]]
+    out: Dict[str, Any] = {"ok": False, "changed": False, "bundle": bundle, "crls": crls, "peers": outcomes,
+                           "revoked": revoked}
     if missing:
         out["msg"] = ("%s: no verified CRL for %s; make the CRLs reachable from this SBC; %s"
                       % (bundle, " | ".join(missing), KEPT))
@@ -100,5 +101,5 @@ def refresh(peers: Sequence[Union[str, dict]], port: int, ca_file: str, bundle: 
     out["msg"] = "%s: %d CRL%s for %d peer%s%s%s" % (
         bundle, len(crls), "" if len(crls) == 1 else "s", len(peers), "" if len(peers) == 1 else "s",
         "; next update %s" % soonest if soonest else "",
-        "; REVOKED (refused by Kamailio): %s" % ", ".join(out["revoked"]) if out["revoked"] else "")
+        "; REVOKED (refused by Kamailio): %s" % ", ".join(revoked) if revoked else "")
     return out

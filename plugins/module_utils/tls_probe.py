@@ -30,7 +30,7 @@ import subprocess
 import time
 import warnings
 from dataclasses import dataclass, field, replace
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy, verifier
 
@@ -99,7 +99,7 @@ def resolve(host: str, port: int, address: Optional[str], timeout: float) -> Tup
         return None, Handshake(False, error_kind="dns", error="cannot resolve %s: %s" % (name, exc.strerror or exc))
     except UnicodeError as exc:
         return None, Handshake(False, error_kind="dns", error="cannot resolve %s: %s" % (name, exc))
-    return infos[0][4][0], None
+    return str(infos[0][4][0]), None
 
 
 def _alert_words(exc: ssl.SSLError) -> Tuple[str, str]:
@@ -170,7 +170,7 @@ def _peer_chain(tls: ssl.SSLSocket) -> Tuple[List[bytes], bool]:
         certs = getter() or []
         out = []
         for cert in certs:
-            der = cert if isinstance(cert, bytes) else cert.public_bytes(ssl._ssl.ENCODING_DER)  # noqa: SLF001
+            der = cert if isinstance(cert, bytes) else cert.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined] # noqa: SLF001
             out.append(der)
         return out, True
     leaf = tls.getpeercert(binary_form=True)
@@ -179,13 +179,13 @@ def _peer_chain(tls: ssl.SSLSocket) -> Tuple[List[bytes], bool]:
 
 # ------------------------------------------------------------------ cipher families
 
-def _client_ciphers() -> List[dict]:
+def _client_ciphers() -> List[Dict[str, Any]]:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
         ctx.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
     except ssl.SSLError:
         ctx.set_ciphers("ALL:@SECLEVEL=0")
-    return [c for c in ctx.get_ciphers() if c.get("protocol") != policy.PROTOCOLS[-1]]
+    return [dict(c) for c in ctx.get_ciphers() if c.get("protocol") != policy.PROTOCOLS[-1]]
 
 
 def _family(c: dict) -> str:
@@ -226,8 +226,9 @@ def accepted_in(target: Endpoint, names: Sequence[str], limit: int = 24) -> Tupl
         hs = handshake(target, ciphers=":".join(left))
         if not hs.ok:
             return accepted, hs
-        accepted.append(hs.cipher)
-        if hs.cipher not in left:
+        if hs.cipher is not None:
+            accepted.append(hs.cipher)
+        if hs.cipher is None or hs.cipher not in left:
             break
         left.remove(hs.cipher)
     return accepted, None

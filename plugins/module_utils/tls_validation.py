@@ -91,7 +91,7 @@ class Request:
     now: Optional[datetime.datetime] = None
 
 
-def _check_host(host, what: str) -> str:
+def _check_host(host: object, what: str) -> str:
     host = str(host or "").strip()
     if not host:
         raise PolicyError(what, "is empty", "give the FQDN the certificate must carry")
@@ -101,7 +101,7 @@ def _check_host(host, what: str) -> str:
     return host.rstrip(".")
 
 
-def _check_port(port, what: str) -> int:
+def _check_port(port: Any, what: str) -> int:
     try:
         value = int(port)
     except (TypeError, ValueError):
@@ -112,7 +112,8 @@ def _check_port(port, what: str) -> int:
     return value
 
 
-def parse_endpoints(host=None, port=None, connect_address=None, endpoints=None, chain_file=None) -> List[Endpoint]:
+def parse_endpoints(host: Optional[str] = None, port: Optional[int] = None, connect_address: Optional[str] = None,
+                    endpoints: Optional[Sequence[Any]] = None, chain_file: Optional[str] = None) -> List[Endpoint]:
     """One endpoint from host/port/connect_address, or the ``endpoints`` list; checked."""
     if endpoints and (host or connect_address):
         raise PolicyError("options host and endpoints", "are mutually exclusive",
@@ -193,7 +194,8 @@ def _public_anchors(ca_store: Optional[str]) -> Trust:
     return trust
 
 
-def load_trust(ca_file=None, region=None, public_cas=False, ca_store=None, strict_roots=False) -> Trust:
+def load_trust(ca_file: Optional[str] = None, region: Optional[str] = None, public_cas: bool = False,
+               ca_store: Optional[str] = None, strict_roots: bool = False) -> Trust:
     chosen = [name for name, value in (("ca_file", ca_file), ("region", region), ("public_cas", public_cas)) if value]
     if len(chosen) != 1:
         raise PolicyError("trust anchors", "%s given" % (" and ".join(chosen) if chosen else "none"),
@@ -208,10 +210,13 @@ def load_trust(ca_file=None, region=None, public_cas=False, ca_store=None, stric
     return _public_anchors(ca_store)
 
 
-def build_request(host=None, port=None, connect_address=None, endpoints=None, chain_file=None, ca_file=None,
-                  region=None, public_cas=False, ca_store=None, strict_roots=False, cipher_policy=None,
-                  cipher_suites=None, min_days_remaining=30, revocation="soft", probe_policy=False, timeout=10.0,
-                  openssl=None, now=None) -> Request:
+def build_request(host: Optional[str] = None, port: Optional[int] = None, connect_address: Optional[str] = None,
+                  endpoints: Optional[Sequence[Any]] = None, chain_file: Optional[str] = None,
+                  ca_file: Optional[str] = None, region: Optional[str] = None, public_cas: bool = False,
+                  ca_store: Optional[str] = None, strict_roots: bool = False, cipher_policy: Optional[str] = None,
+                  cipher_suites: Optional[Sequence[str]] = None, min_days_remaining: int = 30,
+                  revocation: str = "soft", probe_policy: bool = False, timeout: float = 10.0,
+                  openssl: Optional[str] = None, now: Optional[datetime.datetime] = None) -> Request:
     """Check the options (raising PolicyError/CertificateError with the fix) and build a Request."""
     eps = parse_endpoints(host, port, connect_address, endpoints, chain_file)
     if revocation not in crlmod.MODES:
@@ -565,7 +570,7 @@ def _unexpected(ep: Endpoint, request: Request, exc: Exception) -> Finding:
     if isinstance(exc, SecureTrunkError):
         return Finding.from_error("handshake" if not request.chain_file else "chain", exc)
     frames = traceback.extract_tb(exc.__traceback__)
-    where = " at %s:%d" % (os.path.basename(frames[-1].filename), frames[-1].lineno) if frames else ""
+    where = " at %s:%s" % (os.path.basename(frames[-1].filename), frames[-1].lineno) if frames else ""
     return Finding("handshake", "fail", ep.label, "internal error while validating: %s: %s%s"
                    % (type(exc).__name__, exc, where), "report this to byoc.secure_trunk with the peer's details")
 
