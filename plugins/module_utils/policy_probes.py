@@ -206,9 +206,11 @@ class _Reader:
                                          "list %s first: the server's order decides" % ecdhe[0]))
 
 
+ProbeReport = Tuple[Dict[str, object], List[Finding]]
+
+
 def interpret(ep: probe.Endpoint, suites: Sequence[policy.CipherSuite], todo: Sequence[Job],
-              answers: Dict[policy.ProbeRule, Answer], main_cipher: Optional[str]) -> Tuple[Dict[str, object],
-                                                                                         List[Finding]]:
+              answers: Dict[policy.ProbeRule, Answer], main_cipher: Optional[str]) -> ProbeReport:
     """The probes' report (``probes`` of an endpoint's result) and findings, in table order."""
     reader = _Reader(ep, suites)
     for rule in policy.PROTOCOL_RULES:
