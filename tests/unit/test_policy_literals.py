@@ -79,7 +79,7 @@ def _python_hits(path):
             continue
         if isinstance(node.value, str):
             hits += [(node.lineno, m.group(1)) for m in LITERAL.finditer(node.value)]
-        elif type(node.value) is int and node.value == policy.SIP_TLS_PORT:
+        elif isinstance(node.value, int) and not isinstance(node.value, bool) and node.value == policy.SIP_TLS_PORT:
             hits.append((node.lineno, str(node.value)))
     return hits
 
