@@ -25,6 +25,7 @@ unit: setup units
 
 lint: setup
 	$(BIN)/ruff check plugins tests scripts benchmarks lab molecule
+	$(BIN)/mypy -p ansible_collections.byoc.secure_trunk.plugins.module_utils -p ansible_collections.byoc.secure_trunk.plugins.modules
 	ANSIBLE_VAULT_PASSWORD_FILE=examples/vault-password.txt $(BIN)/ansible-lint --offline --profile production
 	$(BIN)/antsibull-changelog lint
 

@@ -61,11 +61,12 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import SecureTrunkError
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.sip_uri import tgrp_uri
 
 
-def sip_uri(number, tgrp=None, trunk_context=None, host=None, port=5061, user_phone=False):
+def sip_uri(number, tgrp=None, trunk_context=None, host=None, port=policy.SIP_TLS_PORT, user_phone=False):
     try:
         return tgrp_uri(number, tgrp, trunk_context, host, port, user_phone)
     except SecureTrunkError as exc:

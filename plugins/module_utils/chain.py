@@ -17,10 +17,10 @@ from __future__ import annotations
 import datetime
 import ipaddress
 from dataclasses import dataclass, field
-from typing import List, Optional, Sequence
+from typing import Any, List, Optional, Sequence
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import cite
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import Finding
 
 # One RFC 6125 matcher for the deploy-time verdict and Kamailio's run-time peer-name check.
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.peer_names import match_dns as _match_dns
@@ -38,35 +38,12 @@ MAX_DEPTH = 8
 
 
 @dataclass
-class Finding:
-    """One defect (``fail``) or caution (``warn``) found by a named check."""
-
-    check: str
-    level: str  # fail | warn
-    obj: str
-    defect: str
-    fix: str = ""
-
-    @property
-    def message(self) -> str:
-        text = "%s: %s" % (self.obj, self.defect)
-        return cite("%s; %s" % (text, self.fix) if self.fix else text)
-
-    def as_dict(self, endpoint: str = "") -> dict:
-        out = {"check": self.check, "level": self.level, "object": self.obj, "defect": self.defect,
-               "fix": self.fix, "msg": self.message}
-        if endpoint:
-            out["endpoint"] = endpoint
-        return out
-
-
-@dataclass
 class ChainReport:
     """The path found, and what each check found on it."""
 
     path: list = field(default_factory=list)  # certificates, leaf first, anchor last if matched
     sent: list = field(default_factory=list)  # as presented
-    anchor: Optional[object] = None  # the trust anchor the path ends in
+    anchor: Optional[x509u.Certificate] = None  # the trust anchor the path ends in
     anchor_sent: bool = False  # the peer sent the root itself (harmless)
     findings: List[Finding] = field(default_factory=list)
     name_match: Optional[str] = None
@@ -76,15 +53,8 @@ class ChainReport:
     chain_days_remaining: Optional[int] = None
 
 
-def cn_of(cert) -> str:
-    """``CN=...`` (or the RFC 4514 name when there is no CN) to name a certificate in messages."""
-    cns = x509u.name_values(cert.subject, NameOID.COMMON_NAME)
-    return "CN=%s" % cns[0] if cns else cert.subject.rfc4514_string() or "(empty subject)"
-
-
-def issuer_cn(cert) -> str:
-    cns = x509u.name_values(cert.issuer, NameOID.COMMON_NAME)
-    return "CN=%s" % cns[0] if cns else cert.issuer.rfc4514_string()
+cn_of = x509u.cn_of  # named here too: the chain checks' callers know it from chain
+issuer_cn = x509u.issuer_cn
 
 
 def _date(moment: datetime.datetime) -> str:
@@ -93,12 +63,13 @@ def _date(moment: datetime.datetime) -> str:
 
 # ------------------------------------------------------------------ signatures
 
-def signed_by(cert, issuer) -> bool:
+def signed_by(cert: x509u.Certificate, issuer: x509u.Certificate) -> bool:
     """True when ``issuer``'s public key verifies ``cert``'s signature."""
     try:
         key = issuer.public_key()
         hash_alg = cert.signature_hash_algorithm
         if isinstance(key, rsa.RSAPublicKey):
+            pad: Any
             if cert.signature_algorithm_oid == SignatureAlgorithmOID.RSASSA_PSS:
                 salt = getattr(padding.PSS, "AUTO", padding.PSS.MAX_LENGTH)
                 pad = padding.PSS(mgf=padding.MGF1(hash_alg), salt_length=salt)
@@ -116,28 +87,28 @@ def signed_by(cert, issuer) -> bool:
         return False
 
 
-def is_self_issued(cert) -> bool:
+def is_self_issued(cert: x509u.Certificate) -> bool:
     return cert.subject == cert.issuer
 
 
-def _is_ca(cert) -> bool:
+def _is_ca(cert: x509u.Certificate) -> bool:
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
         return False
 
 
-def _same(a, b) -> bool:
+def _same(a: x509u.Certificate, b: x509u.Certificate) -> bool:
     return x509u.der_bytes(a) == x509u.der_bytes(b)
 
 
 # ------------------------------------------------------------------ path
 
-def _valid_at(cert, now: Optional[datetime.datetime]) -> bool:
+def _valid_at(cert: x509u.Certificate, now: Optional[datetime.datetime]) -> bool:
     return now is None or x509u.not_before(cert) <= now <= x509u.not_after(cert)
 
 
-def _search(path: list, pool: Sequence, anchors: Sequence, now) -> Optional[tuple]:
+def _search(path: list, pool: Sequence, anchors: Sequence, now: Optional[datetime.datetime]) -> Optional[tuple]:
     """Depth-first search for a path to an anchor, backtracking over candidate issuers the way
     OpenSSL does: anchors first, then issuers valid at ``now``, then the rest, in the order sent.
     Returns (path, anchor) or None."""
@@ -196,7 +167,8 @@ def _greedy_path(sent: Sequence, anchors: Sequence, report: ChainReport) -> None
                                    "send the leaf and its intermediates only"))
 
 
-def _broken_link(cur, leaf, candidates, anchors) -> Finding:
+def _broken_link(cur: x509u.Certificate, leaf: x509u.Certificate, candidates: Sequence[x509u.Certificate],
+                 anchors: Sequence[x509u.Certificate]) -> Finding:
     who = "leaf " + cn_of(cur) if cur is leaf else cn_of(cur)
     look_alike = [a for a in anchors if a.subject == cur.issuer]
     if candidates:
@@ -236,7 +208,7 @@ def check_ca_links(report: ChainReport) -> None:
                                            "send the real intermediate CA certificate"))
 
 
-def _ext(cert, cls):
+def _ext(cert: x509u.Certificate, cls: type) -> Any:
     try:
         return cert.extensions.get_extension_for_class(cls).value
     except x509.ExtensionNotFound:
@@ -254,12 +226,12 @@ def _dns_within(name: str, base: str) -> bool:
     return name == base or name.endswith("." + base)
 
 
-def _dns_names(cert) -> List[str]:
+def _dns_names(cert: x509u.Certificate) -> List[str]:
     san = _ext(cert, x509.SubjectAlternativeName)
     return [str(n) for n in san.get_values_for_type(x509.DNSName)] if san is not None else []
 
 
-def _name_constraint_finding(ca, below, report: ChainReport) -> None:
+def _name_constraint_finding(ca: x509u.Certificate, below: Sequence[x509u.Certificate], report: ChainReport) -> None:
     constraints = _ext(ca, x509.NameConstraints)
     if constraints is None:
         return
@@ -343,7 +315,7 @@ def is_ip(text: str) -> bool:
         return False
 
 
-def check_name(leaf, host: str, report: ChainReport) -> None:
+def check_name(leaf: x509u.Certificate, host: str, report: ChainReport) -> None:
     obj = "leaf " + cn_of(leaf)
     try:
         san = leaf.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
@@ -413,7 +385,7 @@ def check_dates(report: ChainReport, now: datetime.datetime, min_days: int) -> N
 
 # ------------------------------------------------------------------ key and usage (R2)
 
-def check_key(leaf, report: ChainReport, need_ecdhe: bool = True, need_rsa_kx: bool = True) -> None:
+def check_key(leaf: x509u.Certificate, report: ChainReport, need_ecdhe: bool = True, need_rsa_kx: bool = True) -> None:
     obj = "leaf " + cn_of(leaf)
     key = leaf.public_key()
     if not isinstance(key, rsa.RSAPublicKey):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import asdict, dataclass, field
-from typing import Dict, Iterable, List, Optional
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple
 
 KINDS = ("package", "file", "service", "command", "other")
 
@@ -44,7 +44,7 @@ class Change:
     task: str
 
     @property
-    def key(self):
+    def key(self) -> Tuple[str, str]:
         return (self.kind, self.target)
 
 
@@ -52,7 +52,7 @@ def _short(action: str) -> str:
     return (action or "").rsplit(".", 1)[-1]
 
 
-def _names(value) -> List[str]:
+def _names(value: Any) -> List[str]:
     if isinstance(value, str):
         return [v.strip() for v in value.split(",") if v.strip()]
     return [str(v) for v in value or []]
@@ -137,7 +137,7 @@ class HostPlan:
             if (item.kind, item.target, item.action) not in {(c.kind, c.target, c.action) for c in self.entries}:
                 self.entries.append(item)
 
-    def keys(self, kinds=KINDS) -> set:
+    def keys(self, kinds: Sequence[str] = KINDS) -> set:
         return {c.key for c in self.entries if c.kind in kinds}
 
     def as_dict(self) -> dict:

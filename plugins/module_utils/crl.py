@@ -25,12 +25,11 @@ from __future__ import annotations
 import datetime
 import threading
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import http_fetch as http_fetch_mod
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.chain import Finding, cn_of
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError, Finding
 
 try:
     from cryptography import x509
@@ -50,25 +49,25 @@ def http_fetch(url: str, timeout: float) -> bytes:
     return http_fetch_mod.get_ok(url, timeout, MAX_CRL_BYTES)
 
 
-def _aware(value: Optional[datetime.datetime]) -> Optional[datetime.datetime]:
+def _aware(value: Any) -> Any:
     if value is None:
         return None
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-def crl_last_update(crl) -> datetime.datetime:
+def crl_last_update(crl: x509u.Crl) -> datetime.datetime:
     return _aware(getattr(crl, "last_update_utc", None) or crl.last_update)
 
 
-def crl_next_update(crl) -> Optional[datetime.datetime]:
+def crl_next_update(crl: x509u.Crl) -> Optional[datetime.datetime]:
     return _aware(getattr(crl, "next_update_utc", None) or crl.next_update)
 
 
-def revocation_date(entry) -> datetime.datetime:
+def revocation_date(entry: Any) -> datetime.datetime:
     return _aware(getattr(entry, "revocation_date_utc", None) or entry.revocation_date)
 
 
-def load_crl(data: bytes):
+def load_crl(data: bytes) -> x509u.Crl:
     """A CRL in DER or PEM -> ``x509.CertificateRevocationList``; ValueError if neither."""
     if b"-----BEGIN X509 CRL-----" in data:
         return x509.load_pem_x509_crl(data)
@@ -79,7 +78,7 @@ def load_crl(data: bytes):
 class _Entry:
     done: threading.Event = field(default_factory=threading.Event)
     lock: threading.Lock = field(default_factory=threading.Lock)  # cryptography objects are not thread-safe
-    crl: object = None
+    crl: Any = None
     error: str = ""
 
 
@@ -106,13 +105,14 @@ class CrlCache:
         with self.lock(url):
             return self._entries[url].crl.public_bytes(Encoding.PEM)
 
-    def get(self, url: str) -> Tuple[object, str]:
+    def get(self, url: str) -> Tuple[Any, str]:
         """(crl, "") or (None, why it could not be had)."""
         with self._lock:
-            entry = self._entries.get(url)
-            owner = entry is None
+            found = self._entries.get(url)
+            owner = found is None
+            entry = found if found is not None else _Entry()
             if owner:
-                entry = self._entries[url] = _Entry()
+                self._entries[url] = entry
                 self.fetches.append(url)
         if owner:
             try:
@@ -130,7 +130,7 @@ class CrlCache:
         return entry.crl, entry.error
 
 
-def distribution_urls(cert, complete_only: bool = False) -> List[str]:
+def distribution_urls(cert: x509u.Certificate, complete_only: bool = False) -> List[str]:
     """The CRL distribution point URIs of ``cert`` (any scheme), in order. ``complete_only``
     leaves out points that give only some reasons or name another CRL issuer (indirect)."""
     try:
@@ -147,14 +147,14 @@ def distribution_urls(cert, complete_only: bool = False) -> List[str]:
     return urls
 
 
-def _is_ca(cert) -> bool:
+def _is_ca(cert: x509u.Certificate) -> bool:
     try:
         return bool(cert.extensions.get_extension_for_class(x509.BasicConstraints).value.ca)
     except x509.ExtensionNotFound:
         return False
 
 
-def _scope_problem(crl, url: str, cert, point_urls: List[str]) -> str:
+def _scope_problem(crl: x509u.Crl, url: str, cert: x509u.Certificate, point_urls: List[str]) -> str:
     """Why ``crl`` cannot vouch for ``cert`` ("" when it covers it: a complete CRL of its scope)."""
     for ext in crl.extensions:
         if isinstance(ext.value, x509.DeltaCRLIndicator):
@@ -175,24 +175,25 @@ def _scope_problem(crl, url: str, cert, point_urls: List[str]) -> str:
     if idp.only_contains_attribute_certs:
         return "%s: covers attribute certificates only (onlyContainsAttributeCerts)" % url
     if idp.only_contains_ca_certs and not _is_ca(cert):
-        return "%s: covers CA certificates only (onlyContainsCACerts), and %s is not a CA" % (url, cn_of(cert))
+        return "%s: covers CA certificates only (onlyContainsCACerts), and %s is not a CA" % (url, x509u.cn_of(cert))
     if idp.only_contains_user_certs and _is_ca(cert):
         return "%s: covers end-entity certificates only (onlyContainsUserCerts), and %s is a CA" % (
-            url, cn_of(cert))
+            url, x509u.cn_of(cert))
     names = [n.value for n in idp.full_name or () if isinstance(n, x509.UniformResourceIdentifier)]
     if (idp.full_name or idp.relative_name) and not set(names) & set(point_urls):
         return ("%s: is a partition CRL for the distribution point %s, not the one %s names"
-                % (url, ", ".join(names) or "(a relative name)", cn_of(cert)))
+                % (url, ", ".join(names) or "(a relative name)", x509u.cn_of(cert)))
     return ""
 
 
-def _use_crl(crl, url: str, cert, issuer, now: datetime.datetime, status: dict) -> str:
+def _use_crl(crl: x509u.Crl, url: str, cert: x509u.Certificate, issuer: x509u.Certificate,
+             now: datetime.datetime, status: dict) -> str:
     """Verify ``crl`` against ``issuer`` and look ``cert`` up; fill ``status``. Returns a problem or ""."""
     if crl.issuer != issuer.subject:
         return "%s: the CRL is issued by %s, not by %s" % (
             url, crl.issuer.rfc4514_string(), issuer.subject.rfc4514_string())
     if not crl.is_signature_valid(issuer.public_key()):
-        return "%s: the CRL signature does not verify with the key of %s" % (url, cn_of(issuer))
+        return "%s: the CRL signature does not verify with the key of %s" % (url, x509u.cn_of(issuer))
     scope = _scope_problem(crl, url, cert, distribution_urls(cert, complete_only=True))
     if scope:
         return scope
@@ -212,7 +213,7 @@ def _use_crl(crl, url: str, cert, issuer, now: datetime.datetime, status: dict) 
     return ""
 
 
-def _check_one(cert, issuer, cache: CrlCache, now: datetime.datetime) -> dict:
+def _check_one(cert: x509u.Certificate, issuer: x509u.Certificate, cache: CrlCache, now: datetime.datetime) -> dict:
     """Status of one certificate against its issuer's CRL: good, revoked or unknown (with why)."""
     urls = distribution_urls(cert)
     status = {"subject": cert.subject.rfc4514_string(), "urls": urls, "url": None, "status": "unknown",
@@ -244,7 +245,7 @@ def _check_one(cert, issuer, cache: CrlCache, now: datetime.datetime) -> dict:
     return status
 
 
-def _status(cert, state: str, detail: str) -> dict:
+def _status(cert: x509u.Certificate, state: str, detail: str) -> dict:
     return {"subject": cert.subject.rfc4514_string(), "urls": distribution_urls(cert), "url": None,
             "status": state, "detail": detail, "next_update": None, "revoked_on": None}
 
@@ -257,13 +258,13 @@ def not_checked(path: Sequence, mode: str = "soft") -> Tuple[List[dict], List[Fi
     leaf = path[0]
     status = _status(leaf, "unknown", "not checked: the chain is not verified to a trust anchor, and CRLs are "
                      "fetched only for verified chains")
-    finding = Finding("revocation", "fail" if mode == "hard" else "warn", "leaf " + cn_of(leaf),
+    finding = Finding("revocation", "fail" if mode == "hard" else "warn", "leaf " + x509u.cn_of(leaf),
                       "revocation was not checked: the chain is not verified to a trust anchor",
                       "fix the chain first (see the chain check); CRLs are fetched only for verified chains")
     return [status], [finding]
 
 
-def check_revocation(path: Sequence, anchor, cache: CrlCache, mode: str = "soft",
+def check_revocation(path: Sequence, anchor: x509u.Certificate, cache: CrlCache, mode: str = "soft",
                      now: Optional[datetime.datetime] = None) -> Tuple[List[dict], List[Finding]]:
     """Check every certificate of ``path`` (leaf first) that has an issuer in the path.
 
@@ -288,7 +289,7 @@ def check_revocation(path: Sequence, anchor, cache: CrlCache, mode: str = "soft"
         else:  # the path broke here: its issuer is unknown, so no CRL signature can be verified
             status = _status(cert, "unknown", "its issuer is not available to verify a CRL with")
         statuses.append(status)
-        obj = ("leaf " if index == 0 else "") + cn_of(cert)
+        obj = ("leaf " if index == 0 else "") + x509u.cn_of(cert)
         if status["status"] == "revoked":
             findings.append(Finding("revocation", "fail", obj, "certificate was revoked on %s (CRL %s)"
                                     % (status["revoked_on"][:10], status["url"]),

@@ -10,6 +10,8 @@ modules and plugins can pass ``str(error)`` straight to the user.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Dict
 
 # Where the requirement numbers (R1..R16) that messages cite are explained; it ships in the tarball.
 REQUIREMENTS_DOC = "docs/requirements.md"
@@ -25,6 +27,12 @@ def cite(text: str) -> str:
     return text
 
 
+def format_message(obj: str, defect: str, fix: str = "") -> str:
+    """The one wording of a defect: ``object: defect; fix`` (the requirement page appended by cite)."""
+    text = "%s: %s" % (obj, defect)
+    return cite("%s; %s" % (text, fix) if fix else text)
+
+
 class SecureTrunkError(Exception):
     """Base of every error the core raises: object, defect, fix."""
 
@@ -36,11 +44,39 @@ class SecureTrunkError(Exception):
 
     @property
     def message(self) -> str:
-        text = "%s: %s" % (self.obj, self.defect)
-        return cite("%s; %s" % (text, self.fix) if self.fix else text)
+        return format_message(self.obj, self.defect, self.fix)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> Dict[str, str]:
         return {"object": self.obj, "defect": self.defect, "fix": self.fix}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A defect (``fail``) or caution (``warn``) that a named check found in a peer.
+
+    The same object/defect/fix as SecureTrunkError (and the same wording, format_message); a
+    Finding is reported beside the others, an error stops the run."""
+
+    check: str
+    level: str  # fail | warn
+    obj: str
+    defect: str
+    fix: str = ""
+
+    @property
+    def message(self) -> str:
+        return format_message(self.obj, self.defect, self.fix)
+
+    @classmethod
+    def from_error(cls, check: str, error: SecureTrunkError, level: str = "fail") -> "Finding":
+        return cls(check, level, error.obj, error.defect, error.fix)
+
+    def as_dict(self, endpoint: str = "") -> Dict[str, str]:
+        out = {"check": self.check, "level": self.level, "object": self.obj, "defect": self.defect,
+               "fix": self.fix, "msg": self.message}
+        if endpoint:
+            out["endpoint"] = endpoint
+        return out
 
 
 class PolicyError(SecureTrunkError):

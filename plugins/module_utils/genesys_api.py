@@ -33,7 +33,7 @@ import email.utils
 import json
 import time
 import urllib.parse
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import http_fetch
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
@@ -44,7 +44,7 @@ DEFAULT_RETRIES = 4
 DEFAULT_BACKOFF = 1.0
 DEFAULT_MAX_DELAY = 60.0
 MAX_PAGES = 200
-USER_AGENT = "byoc.secure_trunk (Ansible collection)"
+USER_AGENT = http_fetch.USER_AGENT
 
 
 # One transport for the collection (http_fetch): the names stay importable from here.
@@ -59,31 +59,30 @@ Opener = Callable[[str, str, Dict[str, str], Optional[bytes], float], HttpRespon
 # ------------------------------------------------------------------ transports
 
 
-def open_url_adapter(open_url_fn, transport_errors: Sequence[type] = (), max_bytes: int = MAX_RESPONSE_BYTES,
-                     **fixed_kwargs) -> Opener:
-    """Turn an ``open_url``-shaped function into an opener.
+def open_url_adapter(open_url_fn: Optional[Callable[..., Any]] = None, transport_errors: Sequence[type] = (),
+                     max_bytes: int = MAX_RESPONSE_BYTES, **fixed_kwargs: Any) -> Opener:
+    """An opener over the collection's one HTTP path (http_fetch.request).
 
-    ``open_url_fn(url, data=, headers=, method=, timeout=, **fixed_kwargs)`` must return a
-    response with ``.status``/``.getcode()``, ``.headers`` and ``.read()`` and raise
-    ``urllib.error.HTTPError`` for non-2xx answers (both do). ``transport_errors`` adds
-    exception types that mean "no answer" (Ansible's ``ConnectionError`` family).
-    Every request runs through http_fetch.perform: ``timeout`` is a total deadline for the
-    answer (headers and body), and a body over ``max_bytes`` is refused.
+    ``open_url_fn``: None for Ansible's ``open_url`` (the modules), or anything shaped like it
+    (``open_url_fn(url, data=, headers=, method=, timeout=, **fixed_kwargs)`` returning a response
+    with ``.status``/``.getcode()``, ``.headers`` and ``.read()`` and raising
+    ``urllib.error.HTTPError`` for non-2xx answers), injected by tests. ``transport_errors`` adds
+    exception types that mean "no answer". ``timeout`` is a total deadline for the answer
+    (headers and body), and a body over ``max_bytes`` is refused; redirects are never followed.
     """
 
-    def opener(method, url, headers, body, timeout):
-        def open_fn(socket_timeout):
-            return open_url_fn(url, data=body, headers=headers, method=method, timeout=socket_timeout, **fixed_kwargs)
-
+    def opener(method: str, url: str, headers: Dict[str, str], body: Optional[bytes],
+               timeout: float) -> HttpResponse:
         try:
-            return http_fetch.perform(open_fn, url, timeout, max_bytes, transport_errors)
+            return http_fetch.request(method, url, timeout, max_bytes, open_url_fn, headers, body,
+                                      transport_errors, **fixed_kwargs)
         except TransportError as exc:
             raise TransportError(_origin(url), exc.defect, exc.fix or _transport_fix(exc)) from None
 
     return opener
 
 
-def _transport_fix(exc) -> str:
+def _transport_fix(exc: BaseException) -> str:
     return (http_fetch.transport_fix(exc) + ", and the region or api_base_url/login_base_url")
 
 
@@ -224,7 +223,7 @@ class GenesysClient:
         self._token = str(token)
         return self._token
 
-    def _json(self, url: str, response: HttpResponse):
+    def _json(self, url: str, response: HttpResponse) -> Any:
         try:
             return json.loads(response.body.decode("utf-8"))
         except ValueError:
@@ -247,7 +246,7 @@ class GenesysClient:
                              "the bearer token is only sent to the API host; check api_base_url")
         return url
 
-    def get_json(self, path: str):
+    def get_json(self, path: str) -> Any:
         url = self.url_for(path)
         refreshed = False
         while True:

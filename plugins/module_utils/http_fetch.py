@@ -30,7 +30,7 @@ import time
 import urllib.error
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence
+from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError
 
@@ -63,7 +63,7 @@ def origin(url: str) -> str:
     return "%s://%s" % (parts.scheme, parts.netloc)
 
 
-def _socket_of(response):
+def _socket_of(response: Any) -> Optional[socket.socket]:
     raw = getattr(getattr(response, "fp", None), "raw", None)
     return getattr(raw, "_sock", None)
 
@@ -74,7 +74,7 @@ class _Call:
     def __init__(self) -> None:
         self.done = threading.Event()
         self.cancelled = threading.Event()
-        self.response = None
+        self.response: Any = None
         self.result: Optional[HttpResponse] = None
         self.errors: List[BaseException] = []  # at most one: what the worker raised
 
@@ -88,9 +88,10 @@ class _Call:
                 pass
 
 
-def _read_capped(response, max_bytes: int, call: _Call, label: str) -> bytes:
+def _read_capped(response: Any, max_bytes: int, call: _Call, label: str) -> bytes:
     reader = getattr(response, "read1", None) or response.read
-    chunks, size = [], 0
+    chunks: List[bytes] = []
+    size = 0
     while True:
         chunk = reader(CHUNK)
         if call.cancelled.is_set():
@@ -104,7 +105,7 @@ def _read_capped(response, max_bytes: int, call: _Call, label: str) -> bytes:
         chunks.append(chunk)
 
 
-def _work(call: _Call, open_fn, url: str, timeout: float, max_bytes: int) -> None:
+def _work(call: _Call, open_fn: Callable[[float], Any], url: str, timeout: float, max_bytes: int) -> None:
     try:
         try:
             response = call.response = open_fn(timeout)
@@ -127,12 +128,12 @@ def _work(call: _Call, open_fn, url: str, timeout: float, max_bytes: int) -> Non
         call.done.set()
 
 
-def _reason(exc) -> str:
+def _reason(exc: BaseException) -> str:
     reason = getattr(exc, "reason", None)
     return str(reason if reason is not None else exc) or type(exc).__name__
 
 
-def transport_fix(exc) -> str:
+def transport_fix(exc: BaseException) -> str:
     text = _reason(exc).lower()
     if "certificate" in text or "ssl" in text or "tls" in text:
         return ("the server's TLS certificate was not accepted: give ca_path (the CA of an intercepting "
@@ -156,7 +157,7 @@ def perform(open_fn: Callable[[float], object], url: str, timeout: float, max_by
         call.cancel()
         raise TransportError(url, "no complete answer within %g s (the total deadline)" % timeout,
                              "check the server, or raise timeout")
-    if not call.errors:
+    if not call.errors and call.result is not None:
         return call.result
     exc = call.errors[0]
     if isinstance(exc, FetchError):
@@ -195,8 +196,9 @@ def _needs_tls(url: str) -> bool:
     return urllib.parse.urlsplit(url).scheme.lower() == "https"
 
 
-def _ansible_open(url, headers=None, method="GET", timeout=10, follow_redirects="none", validate_certs=True,
-                  ca_path=None, **kwargs):
+def _ansible_open(url: str, headers: Optional[Dict[str, str]] = None, method: str = "GET", timeout: float = 10,
+                  follow_redirects: str = "none", validate_certs: bool = True, ca_path: Optional[str] = None,
+                  **kwargs: Any) -> Any:
     """``open_url`` with a shared TLS context (``Request.open`` is what ``open_url`` calls)."""
     from ansible.module_utils.urls import Request as AnsibleRequest
 
@@ -205,22 +207,41 @@ def _ansible_open(url, headers=None, method="GET", timeout=10, follow_redirects=
                                  validate_certs=validate_certs, ca_path=ca_path, context=context, **kwargs)
 
 
-def get(url: str, timeout: float, max_bytes: int, opener=None, headers: Optional[dict] = None,
-        **open_kwargs) -> HttpResponse:
-    """GET ``url`` with ``open_url`` (or an ``open_url``-shaped ``opener``): no redirects, total
-    deadline, size cap."""
-    opener = opener or _ansible_open
+def ansible_transport_errors() -> Tuple[type, ...]:
+    """The exceptions Ansible's ``open_url`` raises for "no answer" (beside OSError and URLError)."""
+    from ansible.module_utils.urls import ConnectionError as UrlsConnectionError  # here: see the module doc
+
+    return (UrlsConnectionError,)
+
+
+def request(method: str, url: str, timeout: float, max_bytes: int, opener: Optional[Callable[..., Any]] = None,
+            headers: Optional[Dict[str, str]] = None, data: Optional[bytes] = None,
+            transport_errors: Sequence[type] = (), **open_kwargs: Any) -> HttpResponse:
+    """One request with ``open_url`` (Ansible's, with a shared TLS context) or an ``open_url``-shaped
+    ``opener``: redirects never followed, a total deadline of ``timeout`` seconds, at most
+    ``max_bytes`` of body. Every HTTP answer is returned; no answer raises TransportError."""
+    if opener is None:
+        opener = _ansible_open
+        transport_errors = tuple(transport_errors) + ansible_transport_errors()
     merged = {"User-Agent": USER_AGENT}
     merged.update(headers or {})
+    open_kwargs["follow_redirects"] = "none"  # whatever the caller asked: see the module doc
+    if data is not None:
+        open_kwargs["data"] = data
 
-    def open_fn(socket_timeout):
-        return opener(url, headers=merged, method="GET", timeout=socket_timeout, follow_redirects="none",
-                      **open_kwargs)
+    def open_fn(socket_timeout: float) -> Any:
+        return opener(url, headers=merged, method=method, timeout=socket_timeout, **open_kwargs)
 
-    return perform(open_fn, url, timeout, max_bytes)
+    return perform(open_fn, url, timeout, max_bytes, transport_errors)
 
 
-def get_ok(url: str, timeout: float, max_bytes: int, **kwargs) -> bytes:
+def get(url: str, timeout: float, max_bytes: int, opener: Optional[Callable[..., Any]] = None,
+        headers: Optional[Dict[str, str]] = None, **open_kwargs: Any) -> HttpResponse:
+    """GET ``url`` (``request``)."""
+    return request("GET", url, timeout, max_bytes, opener, headers, **open_kwargs)
+
+
+def get_ok(url: str, timeout: float, max_bytes: int, **kwargs: Any) -> bytes:
     """The body of a 200 answer; any other answer (a redirect too) is a FetchError."""
     response = get(url, timeout, max_bytes, **kwargs)
     if response.status == 200:

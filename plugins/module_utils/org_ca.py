@@ -31,7 +31,7 @@ from __future__ import annotations
 import datetime
 import urllib.parse
 from dataclasses import dataclass, field
-from typing import List, Mapping, Optional, Sequence, Tuple
+from typing import Any, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy, x509
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import (
@@ -41,6 +41,7 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import (
     SecureTrunkError,
 )
 
+_cx509: Any
 try:
     from cryptography import x509 as _cx509
 except ImportError:  # reported by the module (x509.HAS_CRYPTOGRAPHY)
@@ -70,7 +71,7 @@ class OrgCA:
     pages: int = 0
 
     @property
-    def cert(self):
+    def cert(self) -> x509.Certificate:
         return self.certs[0]
 
     @property
@@ -96,7 +97,7 @@ class OrgCA:
 # -------------------------------------------------------------- checks
 
 
-def check_ca_certificate(cert, label: str, now: Optional[datetime.datetime] = None) -> None:
+def check_ca_certificate(cert: x509.Certificate, label: str, now: Optional[datetime.datetime] = None) -> None:
     """Refuse anything but a CA certificate (CA:TRUE, keyCertSign) inside its validity dates."""
     now = now or datetime.datetime.now(datetime.timezone.utc)
     name = "%s (%s)" % (label, cert.subject.rfc4514_string())
@@ -129,7 +130,7 @@ def check_ca_certificate(cert, label: str, now: Optional[datetime.datetime] = No
             "check the system clock (NTP) of the host running the task")
 
 
-def load_checked(data, label: str, now: Optional[datetime.datetime] = None) -> list:
+def load_checked(data: Union[str, bytes], label: str, now: Optional[datetime.datetime] = None) -> list:
     """PEM (one or more certificates) or DER -> certificates, each checked as a CA."""
     certs = x509.load_certificates(data, label)
     for cert in certs:
@@ -137,7 +138,8 @@ def load_checked(data, label: str, now: Optional[datetime.datetime] = None) -> l
     return certs
 
 
-def expiry_warnings(certs, label: str, now: Optional[datetime.datetime] = None) -> List[str]:
+def expiry_warnings(certs: Sequence[x509.Certificate], label: str,
+                    now: Optional[datetime.datetime] = None) -> List[str]:
     """A warning for each certificate that ends within EXPIRY_WARNING_DAYS."""
     found = []
     for cert in certs:
@@ -149,7 +151,7 @@ def expiry_warnings(certs, label: str, now: Optional[datetime.datetime] = None) 
     return found
 
 
-def from_bytes(data, label: str, source: str, now: Optional[datetime.datetime] = None) -> OrgCA:
+def from_bytes(data: Union[str, bytes], label: str, source: str, now: Optional[datetime.datetime] = None) -> OrgCA:
     certs = load_checked(data, label, now)
     return OrgCA(certs, source, label, warnings=expiry_warnings(certs, label, now))
 
@@ -227,7 +229,7 @@ def choose(entities: Sequence[Mapping], url: str, name: Optional[str] = None,
     return entity, certs, warnings
 
 
-def from_api(client, name: Optional[str] = None, now: Optional[datetime.datetime] = None) -> OrgCA:
+def from_api(client: Any, name: Optional[str] = None, now: Optional[datetime.datetime] = None) -> OrgCA:
     """Fetch every page of the listing, choose the authority, check it."""
     entities, pages = client.list_entities(CA_PATH)
     url = client.url_for(CA_PATH)

@@ -11,6 +11,7 @@ so it needs nothing but the standard library and ``cryptography``.
 from __future__ import annotations
 
 import ipaddress
+from typing import Any, Union
 
 
 def match_dns(pattern: str, host: str, wildcard: bool = True) -> bool:
@@ -28,7 +29,7 @@ def match_dns(pattern: str, host: str, wildcard: bool = True) -> bool:
     return bool(head) and tail == rest and rest.count(".") >= 1
 
 
-def dns_names(cert) -> list:
+def dns_names(cert: Any) -> list:
     """The certificate's subjectAltName DNS names (never the CN: RFC 6125 6.4.4, CA/B Forum)."""
     from cryptography import x509  # here, so that importers without cryptography still get match_dns
     try:
@@ -38,7 +39,7 @@ def dns_names(cert) -> list:
     return [str(name) for name in san.get_values_for_type(x509.DNSName)]
 
 
-def names_host(cert_pem, host: str, wildcard: bool = True) -> bool:
+def names_host(cert_pem: Union[str, bytes], host: str, wildcard: bool = True) -> bool:
     """True when the PEM certificate names HOST in a DNS SAN; never for an IP address."""
     if not host:
         return False

@@ -15,17 +15,28 @@ digest. Every correction of the source text is listed in docs/spec-corrections.m
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError
 
 # R1: TLS 1.2 only, both directions.
 TLS_VERSION = "TLSv1.2"
+# Every protocol version the probes can name, oldest first (only TLS_VERSION is allowed).
+PROTOCOLS = ("TLSv1.0", "TLSv1.1", TLS_VERSION, "TLSv1.3")
 # R4: TLS-only listener.
 SIP_TLS_PORT = 5061
 # R3: ECDHE only on secp384r1 (NIST P-384).
 ECDHE_GROUP = "secp384r1"
 ECDHE_GROUP_ALIASES = ("secp384r1", "P-384", "prime384v1")
+# The ECDHE groups the probes offer, by the name results use: (the curve name Python's
+# set_ecdh_curve takes, or None when only ``openssl s_client -groups`` can offer it; the
+# OpenSSL group name).
+ECDHE_GROUPS: Dict[str, Tuple[Optional[str], str]] = {
+    "P-256": ("prime256v1", "P-256"),
+    "P-521": ("secp521r1", "P-521"),
+    "X25519": (None, "X25519"),
+    ECDHE_GROUP: ("secp384r1", "P-384"),
+}
 
 # ---------------------------------------------------------------- roots (R7)
 
@@ -153,7 +164,8 @@ class Region:
         }
 
 
-def _region(rid, name, aws, family, voice_domain=None, cloud_domain=None):
+def _region(rid: str, name: str, aws: str, family: str, voice_domain: Optional[str] = None,
+            cloud_domain: Optional[str] = None) -> Region:
     return Region(rid, name, aws, family, voice_domain or rid + ".pure.cloud", cloud_domain or rid + ".pure.cloud")
 
 
@@ -200,7 +212,7 @@ def get_region(name: str) -> Region:
     return REGIONS[rid]
 
 
-def resolve_regions(spec) -> List[Region]:
+def resolve_regions(spec: Any) -> List[Region]:
     """``'all'``, one region, or a list of regions -> Region objects, no repeats."""
     names = spec if isinstance(spec, (list, tuple)) else [spec]
     if any(str(n).strip().lower() == "all" for n in names):
@@ -287,7 +299,7 @@ def get_cipher_policy(name: Optional[str] = None) -> CipherPolicy:
     return CIPHER_POLICIES[key]
 
 
-def policy_suites(spec=None) -> List[CipherSuite]:
+def policy_suites(spec: Union[None, str, Iterable[str]] = None) -> List[CipherSuite]:
     """A policy name, or a list of IANA suite names -> suites in policy order.
 
     A list keeps policy order, whatever order it was given in, because the
@@ -313,7 +325,7 @@ def policy_suites(spec=None) -> List[CipherSuite]:
     return [s for iana, s in SUITES.items() if iana in wanted]
 
 
-def openssl_cipher_string(spec=None) -> str:
+def openssl_cipher_string(spec: Union[None, str, Iterable[str]] = None) -> str:
     return ":".join(s.openssl for s in policy_suites(spec))
 
 
@@ -417,3 +429,70 @@ PUBLIC_CAS: Tuple[PublicCA, ...] = (
 
 def accepted_subject_hashes() -> Sequence[str]:
     return sorted({ca.subject_hash for ca in PUBLIC_CAS})
+
+
+# ------------------------------------------------ what probe_policy asks a peer (R1-R3, R5)
+
+ACCEPT = "accept"  # a compliant peer must accept what the probe offers
+REFUSE = "refuse"  # ... must refuse it
+IN_POLICY = "in policy"  # ... must accept it when the chosen cipher policy lists it, else refuse it
+
+
+@dataclass(frozen=True)
+class ProbeRule:
+    """One row of the policy probes: what is offered, what a compliant peer does, and what a peer
+    that does otherwise is told. ``defect`` and ``fix`` are %-templates over ``offered``,
+    ``cipher`` (negotiated), ``accepted`` (suites), ``openssl`` (the offered suite's OpenSSL
+    name) and ``policy_ciphers``; ``unknown`` names a probe that got no answer in a warning
+    ("" : its state says so, no warning)."""
+
+    kind: str  # protocol | family | group | suite | client certificate
+    offered: str  # the protocol, family, group or IANA suite offered ("" for the client certificate)
+    expect: str  # ACCEPT | REFUSE | IN_POLICY
+    requirement: str
+    level: str  # what a peer that does otherwise gets: fail | warn
+    defect: str
+    fix: str
+    unknown: str = ""
+
+    @property
+    def name(self) -> str:
+        """How messages name the probe: ``group secp384r1``, ``suite TLS_...``."""
+        return ("%s %s" % (self.kind, self.offered)).strip()
+
+    def words(self, **values: str) -> Tuple[str, str]:
+        """(defect, fix) for a peer that did otherwise."""
+        values.setdefault("offered", self.offered)
+        return self.defect % values, self.fix % values
+
+
+def _protocol_rule(version: str) -> ProbeRule:
+    return ProbeRule("protocol", version, REFUSE, "R1", "fail",
+                     "accepts %(offered)s (negotiated %(cipher)s); R1 allows TLS 1.2 only",
+                     "pin the listener to TLS 1.2 (Kamailio tls.cfg: method = TLSv1.2)", "%(offered)s")
+
+
+def _group_rule(group: str) -> ProbeRule:
+    if group == ECDHE_GROUP:
+        return ProbeRule("group", group, ACCEPT, "R3", "warn",
+                         "does no ECDHE on secp384r1, so only RSA key exchange (no forward secrecy) is left",
+                         "enable the ECDHE-RSA policy suites with secp384r1", "ECDHE on %(offered)s")
+    return ProbeRule("group", group, REFUSE, "R3", "fail", "accepts ECDHE on %(offered)s; R3 allows secp384r1 only",
+                     "restrict the groups to secp384r1 (Kamailio: OPENSSL_CONF with Groups = secp384r1; it fails "
+                     "open, so probe again after a change)", "ECDHE on %(offered)s")
+
+
+# The rows, in the order results and findings are reported. The non-policy suite families depend
+# on what this host's OpenSSL can offer: FAMILY_RULE is their row, ``offered`` filled per family.
+PROTOCOL_RULES: Tuple[ProbeRule, ...] = tuple(_protocol_rule(v) for v in PROTOCOLS if v != TLS_VERSION)
+FAMILY_RULE = ProbeRule("family", "", REFUSE, "R2", "fail", "accepts suites outside the policy (%(offered)s): "
+                        "%(accepted)s", "restrict the cipher list to the policy suites: %(policy_ciphers)s",
+                        "the %(offered)s suites")
+GROUP_RULES: Tuple[ProbeRule, ...] = tuple(_group_rule(g) for g in ECDHE_GROUPS)
+SUITE_RULES: Tuple[ProbeRule, ...] = tuple(
+    ProbeRule("suite", s.iana, IN_POLICY, "R2", "fail", "accepts %(offered)s, which the chosen cipher policy excludes",
+              "remove %(openssl)s from the cipher list") for s in SUITES.values())
+CLIENT_CERTIFICATE_RULE = ProbeRule("client certificate", "", REFUSE, "R5", "fail",
+                                    "requests a client certificate; R5: Genesys never sends one (no mutual TLS)",
+                                    "stop requesting client certificates (Kamailio: verify_client = off, "
+                                    "require_certificate = no)")

@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from typing import Iterable, List, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Sequence, Tuple
 
 COLUMNS = ("endpoint", "protocol", "cipher", "group", "matched root", "days", "verdict")
+# tls_validate results (or their endpoints), as the filters pass them: dicts, or a list of them.
+Results = Any
 
 
-def _labelled(results) -> List[Tuple[str, dict]]:
+def _labelled(results: Results) -> List[Tuple[str, dict]]:
     out = []
     for index, item in enumerate(results or []):
         if isinstance(item, dict) and "result" in item and "endpoints" not in item:
@@ -33,7 +35,7 @@ def _verdict(endpoint: dict) -> str:
     return "WARN" if endpoint.get("warnings") else "PASS"
 
 
-def rows(results) -> List[dict]:
+def rows(results: Results) -> List[dict]:
     """One row per endpoint of every validation."""
     table = []
     for name, result in _labelled(results):
@@ -53,7 +55,7 @@ def rows(results) -> List[dict]:
     return table
 
 
-def defects(results) -> List[str]:
+def defects(results: Results) -> List[str]:
     """Every failure, then every warning, one line each: endpoint, object, defect, fix."""
     lines = []
     for level in ("failures", "warnings"):
@@ -69,7 +71,7 @@ def defects(results) -> List[str]:
     return lines
 
 
-def blocking_defects(results) -> List[str]:
+def blocking_defects(results: Results) -> List[str]:
     """What stops the play: every failure, and a validation that failed without endpoint
     results (its options were refused, or it did not run) as its own message."""
     lines = [line for line in defects(results) if line.startswith("FAIL ")]
@@ -82,12 +84,12 @@ def blocking_defects(results) -> List[str]:
     return lines
 
 
-def summary_lines(results) -> List[str]:
+def summary_lines(results: Results) -> List[str]:
     """A fixed-width table, then the defects with their fixes."""
     table = rows(results)
     widths = {c: max([len(c)] + [len(r[c]) for r in table]) for c in COLUMNS}
 
-    def line(values):
+    def line(values: Sequence[str]) -> str:
         return "  ".join(v.ljust(widths[c]) for c, v in zip(COLUMNS, values)).rstrip()
 
     out = [line([c.upper() for c in COLUMNS]), line(["-" * widths[c] for c in COLUMNS])]
@@ -98,18 +100,18 @@ def summary_lines(results) -> List[str]:
     return out + defects(results) + incomplete + skipped(results)
 
 
-def skipped(results) -> List[str]:
+def skipped(results: Results) -> List[str]:
     """A validation that did not run on purpose (check mode before the listener exists), with why."""
     return ["SKIPPED %s: %s" % (name, result.get("skip_reason") or "not run")
             for name, result in _labelled(results) if result.get("skipped")]
 
 
-def verdicts(results) -> List[str]:
+def verdicts(results: Results) -> List[str]:
     """One line per endpoint (validation, endpoint, verdict), then every skipped validation."""
     return ["%s %s: %s" % (r["verdict"], r["validation"], r["endpoint"]) for r in rows(results)] + skipped(results)
 
 
-def json_report(results) -> str:
+def json_report(results: Results) -> str:
     doc = [{"name": name, "ok": all(ep.get("ok") for ep in result.get("endpoints") or []),
             "endpoints": result.get("endpoints") or [], "failures": result.get("failures") or [],
             "trust": result.get("trust"),
@@ -118,7 +120,7 @@ def json_report(results) -> str:
     return json.dumps(doc, indent=2, sort_keys=True, default=str) + "\n"
 
 
-def junit_xml(results) -> str:
+def junit_xml(results: Results) -> str:
     """JUnit XML: a test suite per validation, a test case per endpoint and check."""
     suites = ET.Element("testsuites", name="byoc.secure_trunk validation")
     total = fails = 0
@@ -126,7 +128,7 @@ def junit_xml(results) -> str:
         suite = ET.SubElement(suites, "testsuite", name=name)
         s_total = s_fail = 0
         for ep in result.get("endpoints") or []:
-            by_check = {}
+            by_check: Dict[str, List[dict]] = {}
             for item in ep.get("failures") or []:
                 by_check.setdefault(item.get("check") or "check", []).append(item)
             for check, status in sorted((ep.get("checks") or {"validation": "fail" if not ep.get("ok") else "pass"})
@@ -163,7 +165,7 @@ def all_ok(results: Iterable) -> bool:
 NOT_VALIDATED = "did not reach validation (it failed or was unreachable earlier in the play); see its error above"
 
 
-def fleet(by_host, missing=()) -> List[dict]:
+def fleet(by_host: Mapping[str, Any], missing: Sequence[str] = ()) -> List[dict]:
     """The labelled results of every SBC, ``{"name": "<host>: <validation>", "result": ...}``,
     from ``{host: [labelled results]}``; a host in ``missing`` (it dropped out of the play before
     validation) is a validation that did not complete, so it fails the fleet."""

@@ -57,7 +57,7 @@ class PlannedFile:
     link_target: Optional[str] = None  # or a symlink's target (relative)
 
 
-def check_pin(root: policy.Root, data: bytes, label: str):
+def check_pin(root: policy.Root, data: bytes, label: str) -> x509.Certificate:
     """Parse ``data`` (PEM or DER) and insist it is exactly the pinned root."""
     certs = x509.load_certificates(data, label)
     digest = x509.sha256_hex(x509.der_bytes(certs[0]))
@@ -222,7 +222,7 @@ def manifest(planned: Sequence[PlannedFile]) -> bytes:
     for item in planned:
         name = os.path.basename(item.path)
         entries[name] = {"link": item.link_target} if item.link_target is not None else {
-            "sha256": _digest(item.content)}
+            "sha256": _digest(item.content or b"")}
     return (json.dumps({"written_by": "byoc.secure_trunk.digicert_roots", "files": entries}, indent=1,
                        sort_keys=True) + "\n").encode("ascii")
 

@@ -28,13 +28,10 @@ kamailio_trunk role, once per play): one path both times.
 from __future__ import annotations
 
 import datetime
-import grp
-import os
-import tempfile
-from typing import List, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import crl as crlmod
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import tls_validation
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import files, tls_validation
 
 KEPT = "the CRL bundle in place was kept (its CRLs stay in force until their nextUpdate)"
 
@@ -42,8 +39,8 @@ KEPT = "the CRL bundle in place was kept (its CRLs stay in force until their nex
 def _peer_outcome(endpoint: dict) -> dict:
     """What one validated peer contributes: its chain's standing and its CRL statuses."""
     verdict = endpoint.get("verdict") or {}
-    out = {"host": endpoint.get("host"), "chain_verified": bool(verdict.get("ok")), "crl": [],
-           "revoked": [], "missing": []}
+    out: Dict[str, Any] = {"host": endpoint.get("host"), "chain_verified": bool(verdict.get("ok")), "crl": [],
+                           "revoked": [], "missing": []}
     if not out["chain_verified"]:
         # Kamailio refuses this chain by itself; no CRL is fetched for it (nor needed).
         out["why"] = verdict.get("message") or "the chain was not verified to a trust anchor"
@@ -56,30 +53,6 @@ def _peer_outcome(endpoint: dict) -> dict:
         elif status["status"] != "trust anchor":
             out["missing"].append("%s: %s" % (status["subject"], status["detail"]))
     return out
-
-
-def _write_atomically(path: str, data: bytes, group: Optional[str]) -> None:
-    directory = os.path.dirname(path) or "."
-    fd, tmp = tempfile.mkstemp(prefix=".byoc-crl-", dir=directory)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, 0o640)
-        if group:
-            os.chown(tmp, 0, grp.getgrnam(group).gr_gid)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
-def _read(path: str) -> Optional[bytes]:
-    try:
-        with open(path, "rb") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
 
 
 def refresh(peers: Sequence[Union[str, dict]], port: int, ca_file: str, bundle: str, timeout: float = 10.0,
@@ -109,8 +82,9 @@ def refresh(peers: Sequence[Union[str, dict]], port: int, ca_file: str, bundle: 
             nxt = crlmod.crl_next_update(crl)
             crls.append({"url": url, "issuer": crl.issuer.rfc4514_string(),
                          "next_update": nxt.strftime("%Y-%m-%dT%H:%M:%SZ") if nxt else None})
-    out = {"ok": False, "changed": False, "bundle": bundle, "crls": crls, "peers": outcomes,
-           "revoked": [r for o in outcomes for r in o["revoked"]]}
+    revoked: List[str] = [r for o in outcomes for r in o["revoked"]]
+    out: Dict[str, Any] = {"ok": False, "changed": False, "bundle": bundle, "crls": crls, "peers": outcomes,
+                           "revoked": revoked}
     if missing:
         out["msg"] = ("%s: no verified CRL for %s; make the CRLs reachable from this SBC; %s"
                       % (bundle, " | ".join(missing), KEPT))
@@ -120,12 +94,12 @@ def refresh(peers: Sequence[Union[str, dict]], port: int, ca_file: str, bundle: 
                       "fix the trust anchors or the peers (tls_validate says why); %s" % (bundle, ca_file, KEPT))
         return out
     data = b"".join(cache.pem(url) for url in urls)
-    out.update(ok=True, changed=_read(bundle) != data)
+    out.update(ok=True, changed=files.read(bundle) != data)
     if out["changed"] and write:
-        _write_atomically(bundle, data, group)
+        files.write_atomically(bundle, data, 0o640, group=group, prefix=".byoc-crl-")
     soonest = min((c["next_update"] for c in crls if c["next_update"]), default=None)
     out["msg"] = "%s: %d CRL%s for %d peer%s%s%s" % (
         bundle, len(crls), "" if len(crls) == 1 else "s", len(peers), "" if len(peers) == 1 else "s",
         "; next update %s" % soonest if soonest else "",
-        "; REVOKED (refused by Kamailio): %s" % ", ".join(out["revoked"]) if out["revoked"] else "")
+        "; REVOKED (refused by Kamailio): %s" % ", ".join(revoked) if revoked else "")
     return out

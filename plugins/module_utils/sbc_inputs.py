@@ -14,6 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
+from typing import Any, Optional
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError, cite
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.sip_uri import is_host_name
@@ -37,15 +38,15 @@ def _host(text: str) -> bool:
     return _ip(text) or is_host_name(text)
 
 
-def _port_ok(text) -> bool:
+def _port_ok(text: Any) -> bool:
     return text is None or 0 < int(text) < 65536
 
 
-def _show(value) -> str:
+def _show(value: object) -> str:
     return repr(value) if not isinstance(value, str) else '"%s"' % value.encode("unicode_escape").decode("ascii")
 
 
-def source_networks(values, what: str = "kamailio_trunk_genesys_sources") -> list:
+def source_networks(values: Any, what: str = "kamailio_trunk_genesys_sources") -> list:
     """Addresses or CIDR networks -> normalised CIDR strings ('192.0.2.7' -> '192.0.2.7/32').
 
     Host bits set in a network ('10.0.0.1/24') are refused rather than silently widened.
@@ -76,10 +77,10 @@ def input_errors(values: dict) -> list:
     """Every defect of the role inputs that reach Kamailio's files, as 'object: defect; fix' lines."""
     errors = []
 
-    def bad(name, defect, fix):
+    def bad(name: str, defect: str, fix: str) -> None:
         errors.append("%s %s: %s; %s" % (name, _show(values.get(name)), defect, fix))
 
-    def text(name):
+    def text(name: str) -> Optional[str]:
         value = values.get(name)
         return value if isinstance(value, str) and value.isprintable() else None
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from typing import AbstractSet
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.policy import SIP_TLS_PORT
@@ -25,11 +26,11 @@ _LABEL = re.compile(r"^[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?$")
 _GLOBAL_DIGITS = re.compile(r"^\+[0-9][0-9\-.()]*$")
 
 
-def _escape(text: str, safe) -> str:
+def _escape(text: str, safe: AbstractSet[str]) -> str:
     return "".join(ch if ch in safe else "".join("%%%02X" % b for b in ch.encode("utf-8")) for ch in text)
 
 
-def is_host_name(value) -> bool:
+def is_host_name(value: object) -> bool:
     """Strictly a fully qualified DNS host name, as typed: no IP address, port, spaces or newline."""
     if not isinstance(value, str) or not 3 <= len(value) <= 253:
         return False
@@ -76,7 +77,7 @@ def _trunk_context(value: str) -> str:
         ) from None
 
 
-def tgrp_uri(number, tgrp: str, trunk_context: str, host: str, port: int = SIP_TLS_PORT,
+def tgrp_uri(number: object, tgrp: str, trunk_context: str, host: str, port: int = SIP_TLS_PORT,
              user_phone: bool = False) -> str:
     """``sip:+15551230000;tgrp=T1;trunk-context=ctx@host:5061;transport=tls``."""
     digits = _VISUAL_SEPARATORS.sub("", str(number or ""))
@@ -93,7 +94,7 @@ def tgrp_uri(number, tgrp: str, trunk_context: str, host: str, port: int = SIP_T
     except (TypeError, ValueError):
         port = 0
     if not 0 < port < 65536:
-        raise PolicyError("port %r" % (port,), "is not a TCP port", "use 5061 for Genesys BYOC")
+        raise PolicyError("port %r" % (port,), "is not a TCP port", "use %d for Genesys BYOC" % SIP_TLS_PORT)
     user = "%s;tgrp=%s;trunk-context=%s" % (
         _escape(digits, _UNRESERVED | {"+"}),
         _escape(str(tgrp).strip(), _TGRP_SAFE),

@@ -29,40 +29,51 @@ import ssl
 import subprocess
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import List, Optional, Sequence, Tuple
+from dataclasses import dataclass, field, replace
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import verifier
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import policy, verifier
 
 # Probing TLS 1.0/1.1 is the point of some probes; the deprecation warning is noise here.
 warnings.filterwarnings("ignore", message=r"ssl\.TLSVersion\.TLSv1(_1)? is deprecated", category=DeprecationWarning)
 warnings.filterwarnings("ignore", message=r"ssl\.PROTOCOL_TLS is deprecated", category=DeprecationWarning)
 
-VERSIONS = {
-    "TLSv1.0": ssl.TLSVersion.TLSv1,
-    "TLSv1.1": ssl.TLSVersion.TLSv1_1,
-    "TLSv1.2": ssl.TLSVersion.TLSv1_2,
-    "TLSv1.3": ssl.TLSVersion.TLSv1_3,
-}
+# policy.PROTOCOLS (oldest first) as the standard library names them.
+VERSIONS: Dict[str, ssl.TLSVersion] = dict(zip(policy.PROTOCOLS, (
+    ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1, ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3)))
 # Client-side restriction of ECDHE groups works through set_ecdh_curve on OpenSSL >= 1.1.0.
 CLIENT_GROUPS_SUPPORTED = ssl.OPENSSL_VERSION_INFO >= (1, 1, 0)
 # Short names OpenSSL's set_ecdh_curve knows, by the names the results use.
-EC_CURVE_NAMES = {"secp384r1": "secp384r1", "P-256": "prime256v1", "P-521": "secp521r1"}
-OPENSSL_GROUP_NAMES = {"secp384r1": "P-384", "P-256": "P-256", "P-521": "P-521", "X25519": "X25519"}
+EC_CURVE_NAMES: Dict[str, str] = {name: curve for name, (curve, _group) in policy.ECDHE_GROUPS.items() if curve}
+OPENSSL_GROUP_NAMES: Dict[str, str] = {name: group for name, (_curve, group) in policy.ECDHE_GROUPS.items()}
+TLS_ONLY: Tuple[str, str] = (policy.TLS_VERSION, policy.TLS_VERSION)
+S_CLIENT_PROTOCOL_FLAG = "-" + policy.TLS_VERSION.lower().replace("v", "").replace(".", "_")  # -tls1_2
 
 
-@dataclass
-class Target:
-    """Where to connect (address, port) and the name to send as SNI."""
+@dataclass(frozen=True)
+class Endpoint:
+    """A TLS peer: the name it must carry (and is sent as SNI), its port, where to connect.
+
+    ``connect_address`` is what the user gave (an address or a name to dial instead of host);
+    ``address`` what it resolved to, once, so that every probe talks to the same server
+    (``resolved()``). A handshake dials ``address``, else ``connect_address``, else ``host``."""
 
     host: str
-    port: int
-    address: str  # an IP address (already resolved) or a name
+    port: int = policy.SIP_TLS_PORT
+    connect_address: Optional[str] = None
+    address: Optional[str] = None
     timeout: float = 10.0
 
     @property
     def label(self) -> str:
         return "%s:%d" % (self.host, self.port)
+
+    @property
+    def dial(self) -> str:
+        return self.address or self.connect_address or self.host
+
+    def resolved(self, address: str, timeout: float) -> "Endpoint":
+        return replace(self, address=address, timeout=timeout)
 
 
 @dataclass
@@ -88,7 +99,7 @@ def resolve(host: str, port: int, address: Optional[str], timeout: float) -> Tup
         return None, Handshake(False, error_kind="dns", error="cannot resolve %s: %s" % (name, exc.strerror or exc))
     except UnicodeError as exc:
         return None, Handshake(False, error_kind="dns", error="cannot resolve %s: %s" % (name, exc))
-    return infos[0][4][0], None
+    return str(infos[0][4][0]), None
 
 
 def _alert_words(exc: ssl.SSLError) -> Tuple[str, str]:
@@ -105,7 +116,7 @@ def _alert_words(exc: ssl.SSLError) -> Tuple[str, str]:
     return "tls", "TLS error: %s" % (reason.replace("_", " ").lower() or str(exc))
 
 
-def handshake(target: Target, *, versions: Tuple[str, str] = ("TLSv1.2", "TLSv1.2"), ciphers: Optional[str] = None,
+def handshake(target: Endpoint, *, versions: Tuple[str, str] = TLS_ONLY, ciphers: Optional[str] = None,
               group: Optional[str] = None, want_chain: bool = False,
               verify_cadata: Optional[str] = None) -> Handshake:
     """One handshake. ``ciphers`` is an OpenSSL string for TLS <= 1.2 (``@SECLEVEL=0`` is
@@ -128,7 +139,7 @@ def handshake(target: Target, *, versions: Tuple[str, str] = ("TLSv1.2", "TLSv1.
         return Handshake(False, error_kind="local", error="this host's OpenSSL cannot offer it (%s)" % exc)
     result = Handshake(False)
     try:
-        with socket.create_connection((target.address, target.port), timeout=target.timeout) as raw:
+        with socket.create_connection((target.dial, target.port), timeout=target.timeout) as raw:
             with ctx.wrap_socket(raw, server_hostname=target.host) as tls:
                 result.ok = True
                 result.protocol = tls.version()
@@ -159,7 +170,7 @@ def _peer_chain(tls: ssl.SSLSocket) -> Tuple[List[bytes], bool]:
         certs = getter() or []
         out = []
         for cert in certs:
-            der = cert if isinstance(cert, bytes) else cert.public_bytes(ssl._ssl.ENCODING_DER)  # noqa: SLF001
+            der = cert if isinstance(cert, bytes) else cert.public_bytes(ssl._ssl.ENCODING_DER)  # type: ignore[attr-defined] # noqa: SLF001
             out.append(der)
         return out, True
     leaf = tls.getpeercert(binary_form=True)
@@ -168,13 +179,13 @@ def _peer_chain(tls: ssl.SSLSocket) -> Tuple[List[bytes], bool]:
 
 # ------------------------------------------------------------------ cipher families
 
-def _client_ciphers() -> List[dict]:
+def _client_ciphers() -> List[Dict[str, Any]]:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     try:
         ctx.set_ciphers("ALL:COMPLEMENTOFALL:@SECLEVEL=0")
     except ssl.SSLError:
         ctx.set_ciphers("ALL:@SECLEVEL=0")
-    return [c for c in ctx.get_ciphers() if c.get("protocol") != "TLSv1.3"]
+    return [dict(c) for c in ctx.get_ciphers() if c.get("protocol") != policy.PROTOCOLS[-1]]
 
 
 def _family(c: dict) -> str:
@@ -204,7 +215,7 @@ def non_policy_families(policy_openssl_names: Sequence[str]) -> List[Tuple[str, 
     return sorted(families.items())
 
 
-def accepted_in(target: Target, names: Sequence[str], limit: int = 24) -> Tuple[List[str], Optional[Handshake]]:
+def accepted_in(target: Endpoint, names: Sequence[str], limit: int = 24) -> Tuple[List[str], Optional[Handshake]]:
     """Every suite of ``names`` the peer accepts: one handshake per accepted suite, plus one.
 
     Returns (accepted suites, the handshake that ended the search: a refusal or a fault;
@@ -215,8 +226,9 @@ def accepted_in(target: Target, names: Sequence[str], limit: int = 24) -> Tuple[
         hs = handshake(target, ciphers=":".join(left))
         if not hs.ok:
             return accepted, hs
-        accepted.append(hs.cipher)
-        if hs.cipher not in left:
+        if hs.cipher is not None:
+            accepted.append(hs.cipher)
+        if hs.cipher is None or hs.cipher not in left:
             break
         left.remove(hs.cipher)
     return accepted, None
@@ -242,13 +254,13 @@ def openssl_binary(path: Optional[str] = None) -> Optional[str]:
     return shutil.which(path or "openssl")
 
 
-def s_client(target: Target, openssl: Optional[str], *, ciphers: str, group: str) -> SClient:
+def s_client(target: Endpoint, openssl: Optional[str], *, ciphers: str, group: str) -> SClient:
     """A TLS 1.2 handshake by ``openssl s_client`` offering one group (OpenSSL group name)."""
     if not openssl:
         return SClient(False, error="openssl command not found")
-    address = "[%s]" % target.address if ":" in target.address else target.address
+    address = "[%s]" % target.dial if ":" in target.dial else target.dial
     cmd = [openssl, "s_client", "-connect", "%s:%d" % (address, target.port), "-servername", target.host,
-           "-tls1_2", "-cipher", ciphers + ":@SECLEVEL=0", "-groups", group]
+           S_CLIENT_PROTOCOL_FLAG, "-cipher", ciphers + ":@SECLEVEL=0", "-groups", group]
     try:
         proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True,
                               timeout=target.timeout + 5, check=False)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import re
-from typing import Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Iterable, List, Optional, Sequence, Tuple, Union
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import CertificateError
 
@@ -27,6 +27,12 @@ except ImportError as exc:  # reported by the module with missing_required_lib
     HAS_CRYPTOGRAPHY = False
     CRYPTOGRAPHY_IMPORT_ERROR = exc
 
+# cryptography's x509 objects, as the annotations name them. Any: cryptography is optional at import
+# time (a module reports it missing), and its types are checked where they are made.
+Certificate = Any  # x509.Certificate
+Name = Any  # x509.Name
+Crl = Any  # x509.CertificateRevocationList
+
 _PEM_CERT_RE = re.compile(
     rb"-----BEGIN CERTIFICATE-----\r?\n.+?-----END CERTIFICATE-----", re.DOTALL
 )
@@ -37,7 +43,7 @@ def sha256_hex(der: bytes) -> str:
     return hashlib.sha256(der).hexdigest().upper()
 
 
-def load_certificates(data: bytes, label: str = "certificate data") -> List["x509.Certificate"]:
+def load_certificates(data: Union[str, bytes], label: str = "certificate data") -> List[Certificate]:
     """PEM (one or many certificates) or a single DER certificate -> list.
 
     ``label`` names the object in the error: a file path or a URL.
@@ -61,30 +67,30 @@ def load_certificates(data: bytes, label: str = "certificate data") -> List["x50
         ) from None
 
 
-def der_bytes(cert) -> bytes:
+def der_bytes(cert: Certificate) -> bytes:
     return cert.public_bytes(serialization.Encoding.DER)
 
 
-def pem_text(cert) -> str:
+def pem_text(cert: Certificate) -> str:
     return cert.public_bytes(serialization.Encoding.PEM).decode("ascii")
 
 
-def not_after(cert) -> datetime.datetime:
+def not_after(cert: Certificate) -> datetime.datetime:
     """notAfter as an aware UTC datetime (cryptography 38 has no *_utc)."""
     value = getattr(cert, "not_valid_after_utc", None) or cert.not_valid_after
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-def not_before(cert) -> datetime.datetime:
+def not_before(cert: Certificate) -> datetime.datetime:
     value = getattr(cert, "not_valid_before_utc", None) or cert.not_valid_before
     return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
 
 
-def name_values(name, oid) -> List[str]:
+def name_values(name: Name, oid: Any) -> List[str]:
     return [str(a.value) for a in name.get_attributes_for_oid(oid)]
 
 
-def display_name(name) -> str:
+def display_name(name: Name) -> str:
     """The name a person knows a CA by: CN, else OU, else O."""
     for oid in (NameOID.COMMON_NAME, NameOID.ORGANIZATIONAL_UNIT_NAME, NameOID.ORGANIZATION_NAME):
         values = name_values(name, oid)
@@ -93,7 +99,18 @@ def display_name(name) -> str:
     return name.rfc4514_string()
 
 
-def summary(cert) -> dict:
+def cn_of(cert: Certificate) -> str:
+    """``CN=...`` (or the RFC 4514 name when there is no CN) to name a certificate in messages."""
+    cns = name_values(cert.subject, NameOID.COMMON_NAME)
+    return "CN=%s" % cns[0] if cns else cert.subject.rfc4514_string() or "(empty subject)"
+
+
+def issuer_cn(cert: Certificate) -> str:
+    cns = name_values(cert.issuer, NameOID.COMMON_NAME)
+    return "CN=%s" % cns[0] if cns else cert.issuer.rfc4514_string()
+
+
+def summary(cert: Certificate) -> dict:
     """What a person needs to recognise a certificate."""
     return {
         "subject": cert.subject.rfc4514_string(),
@@ -184,25 +201,25 @@ def canonical_name_der(name_der: bytes) -> bytes:
     if tag != _TAG_SEQUENCE:
         raise ValueError("a Name must be a DER SEQUENCE")
     out = b""
-    for _unused, rdn, _unused in _elements(rdns):
+    for _tag, rdn, _raw in _elements(rdns):
         # DER orders SET OF members by their encoding.
-        members = sorted(_canon_attribute(atv) for _unused, atv, _unused in _elements(rdn))
+        members = sorted(_canon_attribute(atv) for _atv_tag, atv, _atv_raw in _elements(rdn))
         out += _encode_tlv(_TAG_SET, b"".join(members))
     return out
 
 
-def name_hash(name) -> str:
+def name_hash(name: Name) -> str:
     """OpenSSL subject-name hash of an ``x509.Name`` (8 lower-case hex digits)."""
     digest = hashlib.sha1(canonical_name_der(name.public_bytes())).digest()
     return "%08x" % int.from_bytes(digest[:4], "little")
 
 
-def subject_hash(cert) -> str:
+def subject_hash(cert: Certificate) -> str:
     """Equals ``openssl x509 -subject_hash`` for the certificate."""
     return name_hash(cert.subject)
 
 
-def subject_hash_of_pem(data) -> str:
+def subject_hash_of_pem(data: Any) -> str:
     certs = load_certificates(data, "certificate")
     return subject_hash(certs[0])
 
@@ -220,7 +237,7 @@ def read_bundle(path: str) -> List["x509.Certificate"]:
         return load_certificates(handle.read(), path)
 
 
-def matches_ca_name(cert, ca_name: str) -> bool:
+def matches_ca_name(cert: Certificate, ca_name: str) -> bool:
     """A listed CA name is the certificate's CN or one of its OUs."""
     names = name_values(cert.subject, NameOID.COMMON_NAME) + name_values(
         cert.subject, NameOID.ORGANIZATIONAL_UNIT_NAME

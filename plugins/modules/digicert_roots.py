@@ -184,11 +184,10 @@ regions:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import http_fetch, policy, roots, x509
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import files, http_fetch, policy, roots, x509
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import FetchError, SecureTrunkError
 
 
@@ -209,15 +208,6 @@ def _fetcher(module):
     return fetch
 
 
-def _current(path):
-    if os.path.islink(path):
-        return None, os.readlink(path)
-    if os.path.isfile(path):
-        with open(path, "rb") as handle:
-            return handle.read(), None
-    return None, None
-
-
 def _remove(module, paths, diffs):
     """Remove what an earlier run wrote and this one no longer plans (roots.stale chose them)."""
     for path in paths:
@@ -233,7 +223,7 @@ def _record(module, dest, planned):
     """Write the manifest of what this run manages; True when it changed."""
     data = roots.manifest(planned)
     path = os.path.join(dest, roots.MANIFEST_NAME)
-    if _current(path) == (data, None):
+    if files.current(path) == (data, None):
         return False
     if not module.check_mode:
         _write(module, roots.PlannedFile(path, content=data))
@@ -244,34 +234,23 @@ def _apply(module, planned):
     """Write what differs, atomically; return (changed, diffs)."""
     changed, diffs = False, []
     for item in planned:
-        content, target = _current(item.path)
+        content, target = files.current(item.path)
         if (content, target) != (item.content, item.link_target):
             changed = True
             if item.content is not None and not item.path.endswith(".der"):
-                before = content.decode("ascii", "replace") if content is not None else ""
-                diffs.append({"before_header": item.path, "after_header": item.path,
-                              "before": before, "after": item.content.decode("ascii")})
+                diffs.append(files.text_diff(item.path, content, item.content, encoding="ascii"))
             if not module.check_mode:
                 _write(module, item)
-        if item.content is not None and os.path.exists(item.path):
-            file_args = module.load_file_common_arguments(module.params, path=item.path)
-            changed = module.set_fs_attributes_if_different(file_args, changed)
+        if item.content is not None:
+            changed = files.apply_attributes(module, item.path, changed)
     return changed, diffs
 
 
 def _write(module, item):
-    directory = os.path.dirname(item.path)
-    os.makedirs(directory, exist_ok=True)
     if item.link_target is not None:
-        if os.path.lexists(item.path):
-            os.unlink(item.path)
-        os.symlink(item.link_target, item.path)
-        return
-    handle, tmp = tempfile.mkstemp(dir=directory, prefix=".byoc-")
-    with os.fdopen(handle, "wb") as out:
-        out.write(item.content)
-    os.chmod(tmp, 0o644)  # certificates are public; mode/owner options apply after
-    module.atomic_move(tmp, item.path)
+        files.replace_symlink(item.path, item.link_target)
+    else:  # certificates are public (0644); mode/owner options apply after
+        files.write_atomically(item.path, item.content, 0o644, move=module.atomic_move)
 
 
 def main():

@@ -287,13 +287,10 @@ backup_file:
 """
 
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule, env_fallback, missing_required_lib
-from ansible.module_utils.urls import ConnectionError as UrlsConnectionError
-from ansible.module_utils.urls import open_url
 
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import genesys_api, org_ca, x509
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import files, genesys_api, org_ca, x509
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import SecureTrunkError
 
 
@@ -314,9 +311,8 @@ def _obtain(module):
     client_id, client_secret = org_ca.require_credentials(p["client_id"], secret)
     if not p["validate_certs"]:
         module.warn(org_ca.insecure_tls_warning(api, login))
-    opener = genesys_api.open_url_adapter(
-        open_url, (UrlsConnectionError,), validate_certs=p["validate_certs"], ca_path=p["ca_path"],
-        follow_redirects="none", use_proxy=True, use_netrc=False)
+    opener = genesys_api.open_url_adapter(validate_certs=p["validate_certs"], ca_path=p["ca_path"],
+                                          use_proxy=True, use_netrc=False)
     client = genesys_api.GenesysClient(api, login, client_id, client_secret, opener, timeout=p["timeout"],
                                        retries=p["retries"], backoff=p["retry_backoff"],
                                        max_delay=p["retry_max_delay"])
@@ -335,20 +331,13 @@ def _write(module, dest, data):
         with open(dest, "rb") as handle:
             before = handle.read()
     changed, backup_file = before != data, None
-    diff = {"before_header": header, "after_header": dest, "before": (before or b"").decode("utf-8", "replace"),
-            "after": data.decode("utf-8")} if changed else {}
+    diff = files.text_diff(dest, before, data, before_header=header) if changed else {}
     if changed and not module.check_mode:
-        directory = os.path.dirname(dest) or "."
-        os.makedirs(directory, exist_ok=True)
         if before is not None and module.params["backup"]:
             backup_file = module.backup_local(dest)
-        handle, tmp = tempfile.mkstemp(dir=directory, prefix=".byoc-org-ca-")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)  # a CA certificate is public; mode/owner options apply after
-        module.atomic_move(tmp, dest)
-    if os.path.exists(dest):
-        changed = module.set_fs_attributes_if_different(module.load_file_common_arguments(module.params), changed)
+        # a CA certificate is public (0644); mode/owner options apply after
+        files.write_atomically(dest, data, 0o644, move=module.atomic_move, prefix=".byoc-org-ca-")
+    changed = files.apply_attributes(module, dest, changed)
     return changed, diff, backup_file
 
 

@@ -454,7 +454,7 @@ seconds:
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.byoc.secure_trunk.plugins.module_utils import key_pair, tls_validation, x509
+from ansible_collections.byoc.secure_trunk.plugins.module_utils import crl, key_pair, policy, tls_validation, x509
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import SecureTrunkError
 
 CORE_OPTIONS = ("host", "port", "connect_address", "endpoints", "chain_file", "ca_file", "region", "public_cas",
@@ -487,7 +487,7 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             host=dict(type="str"),
-            port=dict(type="int", default=5061),
+            port=dict(type="int", default=policy.SIP_TLS_PORT),
             connect_address=dict(type="str"),
             endpoints=dict(type="list", elements="dict", options=dict(
                 host=dict(type="str", required=True),
@@ -505,7 +505,7 @@ def main():
             cipher_policy=dict(type="str"),
             cipher_suites=dict(type="list", elements="str"),
             min_days_remaining=dict(type="int", default=30),
-            revocation=dict(type="str", choices=["none", "soft", "hard"], default="soft"),
+            revocation=dict(type="str", choices=list(crl.MODES), default="soft"),
             probe_policy=dict(type="bool", default=False),
             timeout=dict(type="float", default=10),
             openssl_path=dict(type="str"),

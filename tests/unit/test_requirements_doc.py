@@ -17,8 +17,7 @@ import pytest
 import yaml
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import errors
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.chain import Finding
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import SecureTrunkError, cite
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import Finding, SecureTrunkError, cite
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 CITATION = re.compile(r"(?<![\w=.-])R(?:1[0-6]|[1-9])(?![\w.])")
@@ -57,10 +56,11 @@ def test_errors_and_findings_carry_the_pointer():
 
 
 def _reaches_cite(call):
-    """Calls whose text reaches users through cite(): errors, Findings, cite itself; CipherPolicy's
-    description is policy data (shown by the lookup and the docs), not a message."""
+    """Calls whose text reaches users through cite(): errors, Findings, cite itself, and the rows of
+    the policy probes (ProbeRule: policy_probes turns their defect and fix into Findings);
+    CipherPolicy's description is policy data (shown by the lookup and the docs), not a message."""
     name = getattr(call.func, "id", None) or getattr(call.func, "attr", "")
-    return name in ("Finding", "cite", "CipherPolicy") or name.endswith("Error")
+    return name in ("Finding", "cite", "CipherPolicy", "ProbeRule") or name.endswith("Error")
 
 
 def _passed_to_cite(variable, assign, parents):

@@ -5,7 +5,9 @@ The messages are collected from the source without running it:
 * ``plugins/module_utils/*.py`` (parsed with ``ast``): the ``defect`` of every
   ``<X>Error(obj, defect, fix)`` call and of the ``self._fail(obj, defect, fix)`` helper,
   the ``defect`` of every ``Finding(check, level, obj, defect, fix)`` (tls_validate's named
-  checks), and the words a failed handshake reports (``Handshake``/``SClient`` ``error=``
+  checks) and of every row of the policy probes (``ProbeRule(kind, offered, expect,
+  requirement, level, defect, fix)`` in policy.py), and the words a failed handshake reports
+  (``Handshake``/``SClient`` ``error=``
   and ``result.error_kind, result.error = ...`` in tls_probe.py);
 * ``roles/*/tasks/*.yml``: the defect part (before the first ``;``) of every assert
   ``fail_msg`` and of every ``msg`` of a looped assert.
@@ -135,6 +137,9 @@ def _python_messages(path):
                 name = _call_name(node)
                 if name == "Finding":
                     arg = _argument(node, 3, "defect")
+                elif name == "ProbeRule":  # a row of the policy probes: its defect, a %-template, is a Finding's
+                    arg = _argument(node, 5, "defect")
+                    arg = ast.BinOp(left=arg, op=ast.Mod(), right=ast.Name("values")) if arg is not None else None
                 elif (name.endswith("Error") and name not in NOT_DOMAIN_ERRORS) or name == "_fail":
                     arg = _argument(node, 1, "defect")
                 elif name in ("Handshake", "SClient"):

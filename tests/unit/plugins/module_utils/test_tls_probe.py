@@ -31,7 +31,7 @@ def lab(tmp_path_factory):
 
 
 def _target(port, timeout=5.0):
-    return probe.Target(HOST, port, "127.0.0.1", timeout)
+    return probe.Endpoint(HOST, port, address="127.0.0.1", timeout=timeout)
 
 
 @pytest.mark.parametrize("peer, kwargs, ok, protocol, cipher", [
