@@ -9,7 +9,7 @@ comparison is of the public keys' SubjectPublicKeyInfo, which is what a TLS serv
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import CertificateError
 
@@ -27,7 +27,7 @@ _MISMATCH_FIX = ("install the key the certificate was issued for "
                  "(compare openssl x509 -pubkey and openssl pkey -pubout)")
 
 
-def _spki(public_key) -> bytes:
+def _spki(public_key: Any) -> bytes:
     return public_key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
 
 

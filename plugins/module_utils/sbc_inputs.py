@@ -14,7 +14,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import re
-from typing import Any, Optional
+from typing import Any, Iterable, Optional, Union
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError, cite
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.sip_uri import is_host_name
@@ -130,7 +130,7 @@ def input_errors(values: dict) -> list:
     return errors
 
 
-def edge_list(value, name: str, port: int) -> dict:
+def edge_list(value: Union[str, Iterable[str], None], name: str, port: int) -> dict:
     """The Edges of BYOC Premises as every role reads them, with their defects.
 
     A YAML list is taken as it is; a string (``-e key=value``, an AWX survey text field) is a
