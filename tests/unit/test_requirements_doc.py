@@ -133,5 +133,6 @@ def test_every_role_message_that_cites_a_requirement_names_the_page():
             seen += 1
             if errors.REQUIREMENTS_DOC not in message:
                 missing.append("%s (%s): %s" % (path, name, " ".join(message.split())[:120]))
-    assert seen >= 5, "found only %d role messages that cite a requirement: the scan is broken" % seen
+    # The certificate checks cite from the core (tls_validate) now; the roles keep a few.
+    assert seen >= 3, "found only %d role messages that cite a requirement: the scan is broken" % seen
     assert missing == [], "\n".join(missing)
