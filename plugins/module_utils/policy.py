@@ -156,6 +156,7 @@ class Region:
             "transport": "tls",
             "tls_version": TLS_VERSION,
             "ecdhe_group": ECDHE_GROUP,
+            "ecdhe_group_aliases": list(ECDHE_GROUP_ALIASES),
             "root_family": self.root_family,
             "roots": [dict(r.as_dict(), current=r.key in current) for r in self.roots(strict)],
             "strict_roots": strict,

@@ -2,7 +2,7 @@
 
 policy.py is the one source of the BYOC policy (docs/architecture.md). What decides behaviour
 must read it: Python through ``policy``, templates through the role's policy variable
-(``__kamailio_trunk_policy``, from the byoc_region lookup), task and playbook expressions
+(``__kamailio_trunk_region``, from the byoc_region lookup), task and playbook expressions
 through the same. So this test reads, for the literals below:
 
 * every Python file of plugins/ (string and number constants; docstrings and the
@@ -47,18 +47,6 @@ ALLOWED = {
     # test_allowed_role_defaults_are_what_policy_says.
     ("roles/kamailio_trunk/defaults/main.yml", "byoc-2019"): "documented default of kamailio_trunk_cipher_policy",
     ("roles/secure_trunk/defaults/main.yml", "byoc-2019"): "documented default of secure_trunk_cipher_policy",
-    # The prover is a shell script run on the SBC. Its message names the tls.cfg value it expects,
-    # and OpenSSL 3.0 prints the group by its NIST name (P-384) where 3.5 prints secp384r1; the
-    # template takes the group itself from __kamailio_trunk_policy. Moving these two words to the
-    # policy variable is a template change that needs the molecule scenarios: left for the
-    # role-side half of issue 12.
-    ("roles/kamailio_trunk/templates/kamailio-tls-prove.j2", "TLSv1.2"): "words of a prover message",
-    ("roles/kamailio_trunk/templates/kamailio-tls-prove.j2", "P-384"): "OpenSSL 3.0's name for the group",
-    # The playbooks' default() filters restate the role defaults; the role-side half of issue 12
-    # (secure_trunk as a role with its defaults stated once) removes them.
-    ("playbooks/secure_trunk.yml", "byoc-2019"): "default() restating the role default (issue 12, roles)",
-    ("playbooks/trust_plan.yml", "byoc-2019"): "default() restating the role default (issue 12, roles)",
-    ("playbooks/trust_plan.yml", "5061"): "the port in a printed trust plan (issue 12, roles)",
 }
 
 
@@ -141,7 +129,7 @@ def _restated(path, reader):
                          else "")
 def test_no_policy_literal_outside_policy_py(path, reader):
     assert _restated(path, reader) == [], "read it from policy.py (Python: policy.*; templates and tasks: " \
-        "__kamailio_trunk_policy or the byoc_region lookup)"
+        "__kamailio_trunk_region or the byoc_region lookup)"
 
 
 def test_the_literals_are_the_policy():
