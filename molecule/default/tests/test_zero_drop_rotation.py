@@ -198,13 +198,18 @@ def test_no_kamailio_process_has_openssl_s_legacy_provider_mapped(sbc):
     """The cause of Kamailio 6.0.1's crash on tls.reload: python3-cryptography, imported by the
     peer-name check in one worker, loaded legacy.so there; OpenSSL's tables (shared memory) then
     sent the ctl process into a library it never mapped. The check must have run first."""
+    env = sbc.check_output("tr '\\0' '\\n' < /proc/%s/environ" % main_process(sbc)[0])
+    assert "CRYPTOGRAPHY_OPENSSL_NO_LEGACY=1" in env.splitlines()
+    version = sbc.check_output("python3 -c 'import cryptography; print(cryptography.__version__)'")
+    if int(version.split(".")[0]) < 39:
+        # Debian 12's python3-cryptography 38 has no such switch and always loads the legacy
+        # provider; Kamailio 5.6.3 reloads regardless (the rotation tests below prove it there).
+        return
     wait_for_flags(sbc, {"lb01": "A", "lb02": "A"})  # keepalive replies: the peer-name check ran
     pids = sbc.check_output("pgrep -x kamailio").split()
     maps = {pid: sbc.run("cat /proc/%s/maps" % pid).stdout for pid in pids}
-    assert any("cryptography" in text for text in maps.values()), "the peer-name check never ran"
+    assert any("/cryptography/" in text for text in maps.values()), "the peer-name check never ran"
     assert not [pid for pid, text in maps.items() if "ossl-modules/legacy.so" in text]
-    env = sbc.check_output("tr '\\0' '\\n' < /proc/%s/environ" % main_process(sbc)[0])
-    assert "CRYPTOGRAPHY_OPENSSL_NO_LEGACY=1" in env.splitlines()
 
 
 def test_a_renewed_certificate_is_rotated_with_a_call_up_and_no_call_drops(
