@@ -103,10 +103,10 @@ def install_identity(tmp_path, stem):
                     "sbc_identity_private_key_src=%s/%s.key" % (PKI_DIR, stem))
 
 
-def handler_ran(stdout, name):
-    """The handler NAME ran and changed something (ansible-playbook's default output)."""
-    match = re.search(r"RUNNING HANDLER \[[^\]]*: %s\][^\n]*\n(.*?)\n\n" % re.escape(name), stdout, re.S)
-    return bool(match) and match.group(1).lstrip().startswith("changed")
+def handlers_changed(stdout):
+    """The names of the handlers that ran and changed something (ansible-playbook's default output)."""
+    found = re.findall(r"RUNNING HANDLER \[[^\]:]*: ([^\]]*)\][^\n]*\n\s*(\w+)", stdout)
+    return [name for name, status in found if status == "changed"]
 
 
 # --- a call held up across the rotation -----------------------------------------------------------
@@ -226,7 +226,7 @@ def test_a_renewed_certificate_is_rotated_with_a_call_up_and_no_call_drops(
         out = install_identity(tmp_path, "sbc-next")
         call.mark()
 
-        assert handler_ran(out, "Reload Kamailio TLS material"), out[-3000:]
+        assert handlers_changed(out) == ["Reload Kamailio TLS material"], out[-3000:]
         assert main_process(sbc) == before_pid and restarts(sbc) == before_restarts  # no restart
         assert call.dialog_state() == 4, sbc.run("kamcmd dlg.list").stdout  # the dialog is still up
         assert connections <= peer_connections(sbc)  # the same TLS connections to the peers
@@ -248,8 +248,7 @@ def test_a_changed_tls_cfg_is_applied_by_the_reload_handler(sbc, tmp_path):
     assert sbc.file(TLS_CFG).content_string != original
     out = converge(tmp_path, "kamailio_trunk_assert,kamailio_trunk_tls")
     assert sbc.file(TLS_CFG).content_string == original
-    assert handler_ran(out, "Reload Kamailio TLS profiles"), out[-3000:]
-    assert "RUNNING HANDLER [byoc.secure_trunk.kamailio_trunk : Restart" not in out, out[-3000:]
+    assert handlers_changed(out) == ["Reload Kamailio TLS profiles"], out[-3000:]  # no restart handler
     assert main_process(sbc) == before_pid
     assert connections <= peer_connections(sbc)
 
