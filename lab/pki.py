@@ -17,6 +17,8 @@ certificate expires within 30 days):
 - ``genesys-badroot.*``      names lb04..., but chains to another root ("Lab rogue root")
 - ``public-root.crt``        "Lab public CA" standing in for a root Genesys accepts (R8)
 - ``sbc.crt`` / ``sbc.key``  the SBC's leaf + intermediate (full chain) for ``--sbc-fqdn``
+- ``sbc-next.crt`` / ``.key`` its successor (same name and issuer, a new key and serial): what a
+  renewal installs; the rotation tests (molecule/default) put it in place with a call up
 - ``org-ca.crt`` / ``.der``  "Lab organisation CA": stands in for the CA Genesys Cloud manages for an
   organisation, which signs its Edges (BYOC Premises, R16); served by the API stand-in
 - ``edge-good.{crt,key}``    an Edge certificate signed by it, naming every ``--edge``
@@ -123,7 +125,7 @@ def build(dest: str, region: str, sbc_fqdn: str, edges=tuple(EDGES)) -> bool:
              "bad/mismatched.key", "bad/garbled.crt", "bad/expired.crt", "bad/self-signed.crt",
              "bad/self-signed.key", "bad/garbled.key", "bad/leaf-only.crt", "org-ca.crt", "org-ca.der",
              "edge-good.crt", "edge-good.key", "edge-rogue.crt", "edge-rogue.key", "lab.txt",
-             "genesys-root.key", "genesys-inter.crt", "genesys-inter.key"]
+             "genesys-root.key", "genesys-inter.crt", "genesys-inter.key", "sbc-next.crt", "sbc-next.key"]
     stamp = "region=%s sbc=%s edges=%s crl=%s\n" % (region, sbc_fqdn, ",".join(edges), CRL_BASE)
     stamp_path = os.path.join(dest, "lab.txt")
     if _fresh(dest, files) and open(stamp_path).read() == stamp:
@@ -165,6 +167,9 @@ def build(dest: str, region: str, sbc_fqdn: str, edges=tuple(EDGES)) -> bool:
     _write(os.path.join(dest, "public-root.crt"), p_root.pem)
     _write(os.path.join(dest, "sbc.crt"), pki.chain_pem(sbc, p_inter))
     _write(os.path.join(dest, "sbc.key"), sbc.key_pem, 0o600)
+    renewed = pki.make_leaf(p_inter, [sbc_fqdn], key=key(), organization=ORG, days=397)
+    _write(os.path.join(dest, "sbc-next.crt"), pki.chain_pem(renewed, p_inter))
+    _write(os.path.join(dest, "sbc-next.key"), renewed.key_pem, 0o600)
 
     # BYOC Premises: the organisation CA signs the Edges directly; a rogue one signs an impostor.
     org_ca = pki.make_root("Lab organisation CA", key=key(), organization=ORG)

@@ -7,6 +7,12 @@
                                        answering number through the SBC, sends RTP with a plaintext
                                        marker, re-INVITEs, then waits for the BYE from the Genesys side
 
+    python3 lab_call.py uac OUT.json HOLD  the same, but holds the call after the first media: writes
+                                       HOLD.up, keeps sending RTP until HOLD.go exists (at most
+                                       HOLD_MAX seconds), then re-INVITEs (the rotation tests)
+    python3 lab_call.py uas OUT.json MEDIA_IP HOLD  the same, waiting as long for the re-INVITE;
+                                       packets received once OUT.json.mark exists are also counted apart
+
 Copied into the containers by the molecule verifiers; standard library only. Each side writes
 what it saw as JSON; the tests decide. Every wait is bounded.
 """
@@ -27,6 +33,7 @@ MARKER = b"BYOC-LAB-PLAINTEXT-"
 PAYLOAD = (MARKER * 9)[:160]
 # A valid SDES key (30 bytes, base64) for the answer; the test never decrypts.
 ANSWER_KEY = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk"
+HOLD_MAX = 120  # seconds a held call waits for HOLD.go
 
 
 def parse(data):
@@ -115,7 +122,7 @@ def send_rtp(sock, target, seq0, count):
         time.sleep(0.02)
 
 
-def uac(out):
+def uac(out, hold=""):
     sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sip.bind(("127.0.0.1", 5070))
     rtp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -159,11 +166,22 @@ def uac(out):
     sip.sendto(request("ACK", 1, target, routes), hop)
     media = media_target(ok["body"])
     send_rtp(rtp, media, 1, 25)
+    seq = 26
+    if hold:  # the call is up, media flowing: the test rotates, then writes HOLD.go
+        with open(hold + ".up", "w") as handle:
+            handle.write(call_id + "\n")
+        end = time.time() + HOLD_MAX
+        while not os.path.exists(hold + ".go") and time.time() < end:
+            send_rtp(rtp, media, seq, 5)
+            seq += 5
+        result["held"] = os.path.exists(hold + ".go")
+        send_rtp(rtp, media, seq, 25)  # media after the rotation, before the re-INVITE
+        seq += 25
     result["reinvite"], ok2 = transaction("INVITE", 2, target, routes, hop, sdp("127.0.0.1", 41000, "RTP/AVP", 2))
     if ok2 is not None and result["reinvite"][-1] == 200:
         sip.sendto(request("ACK", 2, target, routes), hop)
         media = media_target(ok2["body"]) or media
-    send_rtp(rtp, media, 26, 25)
+    send_rtp(rtp, media, seq, 25)
     bye = recv(sip, r"BYE ", 20)
     result["bye_received"] = bye is not None
     if bye is not None:
@@ -171,12 +189,12 @@ def uac(out):
     return result
 
 
-def uas(out, media_ip):
+def uas(out, media_ip, hold=""):
     sip = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     sip.bind(("127.0.0.1", 5080))
     media = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
     media.bind(("0.0.0.0", 40000))
-    packets, stop = [], threading.Event()
+    packets, marked, stop = [], [], threading.Event()
 
     def capture():
         media.settimeout(0.2)
@@ -186,6 +204,8 @@ def uas(out, media_ip):
             except socket.timeout:
                 continue
             packets.append((data, addr))
+            if os.path.exists(out + ".mark"):  # written by the test once it has rotated
+                marked.append((data, addr))
 
     threading.Thread(target=capture, daemon=True).start()
     result = {}
@@ -208,7 +228,7 @@ def uas(out, media_ip):
         sip.sendto(answer, invite["addr"])
         if recv(sip, r"ACK ", 1):
             break
-    reinvite = recv(sip, r"INVITE ", 20)
+    reinvite = recv(sip, r"INVITE ", HOLD_MAX + 20 if hold else 20)
     result["reinvite_received"] = reinvite is not None
     if reinvite is not None:
         result["reinvite_sdp"] = reinvite["body"]
@@ -231,19 +251,27 @@ def uas(out, media_ip):
     result["bye_reply"] = int(done["first"].split()[1]) if done else None
     time.sleep(0.5)
     stop.set()
-    result["media"] = {
+    result["media"] = media_summary(packets)
+    result["media_after_mark"] = media_summary(marked)
+    return result
+
+
+def media_summary(packets):
+    return {
         "packets": len(packets),
         "sources": sorted({"%s:%d" % addr for _, addr in packets}),
         "rtp_v2": sum(1 for data, _ in packets if len(data) >= 12 and data[0] >> 6 == 2),
         "payload_sizes": sorted({len(data) - 12 - 4 * (data[0] & 0x0F) for data, _ in packets if len(data) >= 12}),
         "plaintext_marker_seen": any(MARKER in data for data, _ in packets),
     }
-    return result
 
 
 if __name__ == "__main__":
     mode, out = sys.argv[1], sys.argv[2]
-    data = uac(out) if mode == "uac" else uas(out, sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1")
+    if mode == "uac":
+        data = uac(out, sys.argv[3] if len(sys.argv) > 3 else "")
+    else:
+        data = uas(out, sys.argv[3] if len(sys.argv) > 3 else "127.0.0.1", sys.argv[4] if len(sys.argv) > 4 else "")
     with open(out + ".tmp", "w") as handle:
         json.dump(data, handle, indent=1)
     os.replace(out + ".tmp", out)
