@@ -12,7 +12,7 @@ version_added: 1.0.0
 description:
   - Takes the labelled validation results of one SBC (as the report phase collects them, a list of
     dicts with C(name) and C(result)) and renders node_exporter's textfile collector format (the
-    Prometheus text exposition format): C(byoc_secure_trunk_*) gauges with HELP and TYPE lines, label
+    Prometheus text exposition format), C(byoc_secure_trunk_*) gauges with HELP and TYPE lines, label
     values escaped (backslash, double quote, line feed).
   - Metrics are the time of the audit, whether the gate would pass, the defects by level, per endpoint
     and check the policy compliance (0 or 1), days left and notAfter of every certificate of every
