@@ -18,7 +18,8 @@ description:
     and check the policy compliance (0 or 1), days left and notAfter of every certificate of every
     chain by position, the CRL next updates the validation saw, and, when given, the days left of the
     certificate chain installed on the SBC and the next updates of the run-time CRL bundle.
-  - With O(format=runtime_crls), the issuer and next update of each CRL of O(runtime_crl_bundle), as a list.
+  - With O(format=runtime_crls), the issuer and next update of each CRL of O(runtime_crl_bundle), as a list;
+    C(url) names the bundle and the issuer, so the report phase's CRL line can show them.
   - The playbook C(byoc.secure_trunk.audit) writes its output on each SBC; docs/lifecycle.md lists the metrics.
 author:
   - byoc.secure_trunk contributors (!UNKNOWN)
@@ -67,7 +68,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 _value:
-  description: The metrics file's text (C(text)), or a list of C(issuer) and C(next_update) (C(runtime_crls)).
+  description: The metrics file's text (C(text)), or a list of C(issuer), C(url) and C(next_update) (C(runtime_crls)).
   type: raw
 """
 

@@ -144,7 +144,8 @@ def _chain_samples(out: _Collector, sbc: str, validation: str, ep: dict, now: da
 
 
 def runtime_crls(pem, path: str = "") -> List[dict]:
-    """The CRLs of a run-time bundle (PEM text): issuer and nextUpdate of each, in the bundle's order."""
+    """The CRLs of a run-time bundle (PEM text): issuer and nextUpdate of each, in the bundle's order,
+    and ``url``, where it was read (the bundle and the issuer; the report phase's CRL line shows it)."""
     data = pem.encode("ascii", "replace") if isinstance(pem, str) else (pem or b"")
     out = []
     for number, block in enumerate(_CRL_BLOCK.findall(data), 1):
@@ -156,7 +157,8 @@ def runtime_crls(pem, path: str = "") -> List[dict]:
                                "let byoc-crl-refresh rewrite the bundle (run it on the SBC, or re-run secure_trunk.yml)"
                                ) from None
         nxt = crlmod.crl_next_update(crl)
-        out.append({"issuer": crl.issuer.rfc4514_string(),
+        issuer = crl.issuer.rfc4514_string()
+        out.append({"issuer": issuer, "url": "%s: %s" % (path or "run-time CRL bundle", issuer),
                     "next_update": nxt.strftime("%Y-%m-%dT%H:%M:%SZ") if nxt else None})
     return out
 

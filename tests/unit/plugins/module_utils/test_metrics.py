@@ -189,10 +189,13 @@ def test_crl_next_updates_from_the_validation_and_the_runtime_bundle(lab):
     runtime = {s.labels["issuer"]: s.value for s in _samples(text, RUNTIME_CRL)}
     assert runtime == {lab["inter"].cert.subject.rfc4514_string(): nxt.timestamp(),
                        lab["root"].cert.subject.rfc4514_string(): root_next.timestamp()}
-    listed = prometheus_metrics([], format="runtime_crls", runtime_crl_bundle=bundle.decode())
+    listed = prometheus_metrics([], format="runtime_crls", runtime_crl_bundle=bundle.decode(),
+                                runtime_crl_path="/b.pem")
     assert [c["issuer"] for c in listed] == [lab["inter"].cert.subject.rfc4514_string(),
                                               lab["root"].cert.subject.rfc4514_string()]
     assert listed[0]["next_update"] == nxt.strftime("%Y-%m-%dT%H:%M:%SZ")
+    # The report phase's CRL line reads url and next_update of each (roles/secure_trunk/tasks/report.yml).
+    assert listed[0]["url"] == "/b.pem: " + lab["inter"].cert.subject.rfc4514_string()
 
 
 def test_bad_input_names_the_object_and_the_fix(lab):
