@@ -9,10 +9,8 @@ import datetime
 import re
 
 import pytest
-from ansible.errors import AnsibleFilterError
 from prometheus_client.parser import text_string_to_metric_families
 
-from ansible_collections.byoc.secure_trunk.plugins.filter.prometheus_metrics import prometheus_metrics
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import metrics
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import x509 as x509u
 from support import pki
@@ -189,8 +187,7 @@ def test_crl_next_updates_from_the_validation_and_the_runtime_bundle(lab):
     runtime = {s.labels["issuer"]: s.value for s in _samples(text, RUNTIME_CRL)}
     assert runtime == {lab["inter"].cert.subject.rfc4514_string(): nxt.timestamp(),
                        lab["root"].cert.subject.rfc4514_string(): root_next.timestamp()}
-    listed = prometheus_metrics([], format="runtime_crls", runtime_crl_bundle=bundle.decode(),
-                                runtime_crl_path="/b.pem")
+    listed = metrics.runtime_crls(bundle.decode(), "/b.pem")
     assert [c["issuer"] for c in listed] == [lab["inter"].cert.subject.rfc4514_string(),
                                               lab["root"].cert.subject.rfc4514_string()]
     assert listed[0]["next_update"] == nxt.strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -206,19 +203,14 @@ def test_bad_input_names_the_object_and_the_fix(lab):
     with pytest.raises(metrics.MetricsError, match=r"lb01.voice.euc2.pure.cloud:5061: chain entry 0 notAfter: "
                                                    r"is not an ISO 8601 time"):
         metrics.metrics_text(results, "sbc1", STAMP)
-    with pytest.raises(AnsibleFilterError, match="prometheus_metrics: sbc: is empty"):
-        prometheus_metrics(_results(lab), sbc="")
-    with pytest.raises(AnsibleFilterError, match="not a readable X.509 certificate"):
-        garbled = "-----BEGIN CERTIFICATE-----\nAAA\n-----END CERTIFICATE-----"
-        prometheus_metrics(_results(lab), sbc="s", sbc_certificate=garbled)
-    with pytest.raises(AnsibleFilterError, match="format 'xml' is not known"):
-        prometheus_metrics(_results(lab), sbc="s", format="xml")
+    with pytest.raises(metrics.MetricsError, match="sbc: is empty"):
+        metrics.metrics_text(_results(lab), "", STAMP)
     garbled = "-----BEGIN X509 CRL-----\nbm90IGEgY3Js\n-----END X509 CRL-----\n"
-    with pytest.raises(AnsibleFilterError, match="/b.pem: CRL 1: is not a readable CRL"):
-        prometheus_metrics([], sbc="s", runtime_crl_bundle=garbled, runtime_crl_path="/b.pem")
+    with pytest.raises(metrics.MetricsError, match="/b.pem: CRL 1: is not a readable CRL"):
+        metrics.runtime_crls(garbled, "/b.pem")
 
 
-def test_the_filter_defaults_the_audit_time_to_now(lab):
-    text = prometheus_metrics(_results(lab), sbc="sbc1")
+def test_the_audit_time_defaults_to_now(lab):
+    text = metrics.metrics_text(_results(lab), "sbc1")
     (stamp,) = _samples(text, "byoc_secure_trunk_audit_timestamp_seconds")
     assert abs(stamp.value - datetime.datetime.now(datetime.timezone.utc).timestamp()) < 60
