@@ -52,6 +52,11 @@ def _parse(text):
     return out
 
 
+def _words(text):
+    """The output with every run of white space as one space (the YAML callback may fold long lines)."""
+    return " ".join(text.split())
+
+
 def _cert(path):
     with open(path, "rb") as handle:
         return x509.load_pem_x509_certificates(handle.read())
@@ -154,7 +159,7 @@ def test_the_audit_passes_and_changes_nothing_in_check_mode_and_for_real(audits,
     assert run["rc"] == 0 and run["recap"].get("failed") == 0, run["out"][-4000:]
     assert run["recap"].get("changed") == 0, run["recap"]
     assert run["etc_unchanged"], "files under /etc/kamailio changed"
-    assert "Every peer (proxy or Edge) and the SBC listener passed validation" in run["out"] or name == "check"
+    assert "Every peer (proxy or Edge) and the SBC listener passed validation" in _words(run["out"]) or name == "check"
     assert run["stat"] == ["644", "root"], run["stat"]
 
 
@@ -212,7 +217,7 @@ def test_the_runtime_crl_next_updates_match_the_lab_crls(audits):
     seen = {labels["issuer"]: value
             for labels, value in metrics["byoc_secure_trunk_runtime_crl_next_update_timestamp_seconds"]}
     assert seen == lab, (seen, lab)
-    assert "Run-time CRLs (Kamailio checks every handshake" in audits["real"]["out"]
+    assert "Run-time CRLs (Kamailio checks every handshake" in _words(audits["real"]["out"])
 
 
 def test_node_exporter_reads_the_metrics_file(audits):
@@ -228,13 +233,15 @@ def test_an_expiring_peer_certificate_fails_the_audit_and_shows_in_summary_and_m
     run = audits[name]
     assert run["rc"] != 0 and run["recap"].get("failed") == 1, run["out"][-4000:]
     assert run["recap"].get("changed") == 0 and run["etc_unchanged"], run["recap"]
-    assert run["out"].count("inside the 30-day horizon (min_days_remaining)") >= len(PEERS), run["out"][-4000:]
-    row = re.search(r"^\s*\"?lb01\.voice\.euc2\.pure\.cloud:5061 .* (9|10) .*FAIL", run["out"], re.M)
-    assert row, run["out"][-4000:]
     metrics = _parse(run["metrics"])
-    assert metrics["byoc_secure_trunk_audit_ok"] == [({"sbc": SBC}, 0.0)]
     stamp = metrics["byoc_secure_trunk_audit_timestamp_seconds"][0][1]
     now = datetime.datetime.fromtimestamp(stamp, datetime.timezone.utc)
+    out = _words(run["out"])
+    assert out.count("inside the 30-day horizon (min_days_remaining)") >= len(PEERS), run["out"][-4000:]
+    # The summary's row: endpoint, protocol, suite, group, matched root, days left, verdict.
+    row = re.search(r"lb01\.voice\.euc2\.pure\.cloud:5061 TLSv1\.2 \S+ secp384r1 [^:]*? (\d+) FAIL", out)
+    assert row and row.group(1) == str(_days(audits["expiring"]["leaf"], now)), run["out"][-4000:]
+    assert metrics["byoc_secure_trunk_audit_ok"] == [({"sbc": SBC}, 0.0)]
     leaf = audits["expiring"]["leaf"]
     leaves = {labels["endpoint"]: value for labels, value in metrics["byoc_secure_trunk_certificate_days_left"]
               if labels["position"] == "leaf"}
@@ -259,5 +266,5 @@ def test_the_audit_refuses_a_metrics_file_outside_a_textfile_directory(runs, wor
     run = play("audit-bad-dir", workdir, "-e", "secure_trunk_audit_metrics_file=/nonexistent/dir/x.prom",
                playbook=AUDIT)
     assert run["rc"] != 0 and run["recap"].get("changed") == 0
-    assert "must be an absolute path ending in .prom in an existing directory" in run["out"], run["out"][-3000:]
+    assert "must be an absolute path ending in .prom in an existing directory" in _words(run["out"]), run["out"][-3000:]
     assert _etc_kamailio() == before
