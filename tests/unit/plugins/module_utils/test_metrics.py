@@ -116,8 +116,8 @@ def test_an_expired_certificate_counts_negative_days(lab):
     past = NOW - datetime.timedelta(days=3, hours=1)
     expired = pki.make_leaf(lab["inter"], ["lb02.voice.euc2.pure.cloud"], not_before=past - datetime.timedelta(days=30),
                             not_after=past)
-    results = [{"name": "peers", "result": {"endpoints": [{"endpoint": "lb02:5061", "ok": False,
-                                                            "chain": [_entry(expired, "leaf")]}]}}]
+    endpoint = {"endpoint": "lb02:5061", "ok": False, "chain": [_entry(expired, "leaf")]}
+    results = [{"name": "peers", "result": {"endpoints": [endpoint]}}]
     (sample,) = _samples(metrics.metrics_text(results, "sbc1", STAMP), DAYS)
     assert sample.value == -4  # 3 days and an hour ago: whole days rounded down, as x509.days_until
 
@@ -188,8 +188,8 @@ def test_crl_next_updates_from_the_validation_and_the_runtime_bundle(lab):
     assert runtime == {lab["inter"].cert.subject.rfc4514_string(): nxt.timestamp(),
                        lab["root"].cert.subject.rfc4514_string(): root_next.timestamp()}
     listed = metrics.runtime_crls(bundle.decode(), "/b.pem")
-    assert [c["issuer"] for c in listed] == [lab["inter"].cert.subject.rfc4514_string(),
-                                              lab["root"].cert.subject.rfc4514_string()]
+    issuers = [lab["inter"].cert.subject.rfc4514_string(), lab["root"].cert.subject.rfc4514_string()]
+    assert [c["issuer"] for c in listed] == issuers
     assert listed[0]["next_update"] == nxt.strftime("%Y-%m-%dT%H:%M:%SZ")
     # The report phase's CRL line reads url and next_update of each (roles/secure_trunk/tasks/report.yml).
     assert listed[0]["url"] == "/b.pem: " + lab["inter"].cert.subject.rfc4514_string()
