@@ -29,6 +29,9 @@ def _labelled(results: Results) -> List[Tuple[str, dict]]:
     return out
 
 
+labelled = _labelled  # public: other formatters (metrics) read the results the same way
+
+
 def _verdict(endpoint: dict) -> str:
     if not endpoint.get("ok"):
         return "FAIL"

@@ -107,6 +107,42 @@ def test_every_job_template_runs_the_playbook_with_the_survey(templates):
     assert len(preflight) == 1 and preflight[0]["become_enabled"] is False
 
 
+def _by_name(templates):
+    return {jt["name"]: jt for jt in templates["byoc_awx_job_templates"]}
+
+
+def test_the_audit_template_runs_the_read_only_audit_without_the_sbc_key(templates):
+    audit = _by_name(templates)["BYOC secure trunk - audit"]
+    assert audit["playbook"] == "playbooks/audit.yml" and audit["job_tags"] == ""
+    assert "identity" not in audit["credentials"] and "machine" in audit["credentials"]
+    assert not audit.get("extra_vars")
+
+
+def test_the_renewal_template_runs_the_main_job_with_acme(templates):
+    renewal = _by_name(templates)["BYOC secure trunk - renewal"]
+    assert renewal["playbook"] == "playbooks/secure_trunk.yml"
+    assert renewal["extra_vars"] == {"secure_trunk_certificate_source": "acme"}
+    assert "identity" not in renewal["credentials"]  # ACME issues the certificate on the SBC
+
+
+def test_every_template_names_known_credential_kinds(templates):
+    for jt in templates["byoc_awx_job_templates"]:
+        assert jt["credentials"] and set(jt["credentials"]) <= {"identity", "machine", "vault"}, jt["name"]
+        assert ("machine" in jt["credentials"]) == jt["become_enabled"], jt["name"]  # what reaches an SBC
+
+
+@pytest.mark.parametrize("name, freq", [("BYOC secure trunk - audit", "DAILY"),
+                                        ("BYOC secure trunk - renewal", "WEEKLY")])
+def test_schedule_examples_daily_audit_and_weekly_renewal(templates, name, freq):
+    (schedule,) = [s for s in templates["byoc_awx_schedules"] if s["job_template"] == name]
+    assert name in _by_name(templates)
+    # AWX's form: DTSTART with a time zone, then one RRULE.
+    match = re.fullmatch(r"DTSTART;TZID=UTC:(\d{8}T\d{6}) RRULE:FREQ=(\w+);INTERVAL=1(;BYDAY=[A-Z]{2})?",
+                         schedule["rrule"])
+    assert match and match.group(2) == freq, schedule["rrule"]
+    assert (match.group(3) is not None) == (freq == "WEEKLY")
+
+
 def test_credential_type_delivers_files_only(credential_type, options):
     fields = {f["id"]: f for f in credential_type["inputs"]["fields"]}
     assert set(fields) == {"certificate", "private_key"}

@@ -70,6 +70,8 @@ class StandInAWX:
                 collection = parts[0]
                 if method == "GET":
                     name = (query.get("name") or query.get("or__name") or [None])[0]
+                    if collection == "unified_job_templates":  # a schedule's job template, looked up by name
+                        collection = "job_templates"
                     found = [o for o in self.objects.get(collection, []) if name is None or o["name"] == name]
                     return 200, {"count": len(found), "next": None, "results": found}
                 return 201, self._create(collection, body)
@@ -127,7 +129,13 @@ def awx():
     server.server_close()
 
 
-def _load(awx, credentials=True):
+CREDENTIALS = {"identity": "sbc1 identity", "machine": "SBC SSH", "vault": "SBC vault"}
+TRUNK = {"secure_trunk_region": "euc2", "secure_trunk_sbc_fqdn": "sbc1.example.com",
+         "secure_trunk_cipher_policy": "byoc-2025", "secure_trunk_tgrp": "trunk1",
+         "secure_trunk_trunk_context": "byoc.example.com"}
+
+
+def _load(awx, credentials=True, *extra):
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
                ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
                ANSIBLE_LOCALHOST_WARNING="false", ANSIBLE_INVENTORY_UNPARSED_WARNING="false",
@@ -139,6 +147,7 @@ def _load(awx, credentials=True):
     if credentials:
         cmd += ["-e", "byoc_awx_identity_credential='sbc1 identity'", "-e", "byoc_awx_machine_credential='SBC SSH'",
                 "-e", "byoc_awx_vault_credential='SBC vault'"]
+    cmd += list(extra)
     proc = subprocess.run(cmd, capture_output=True, text=True, env=env, cwd=ROOT, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout[-4000:] + proc.stderr[-2000:]
     return json.loads(proc.stdout)["stats"]["localhost"]
@@ -171,9 +180,10 @@ def _check_job_templates(awx):
         assert jt["execution_environment"] == ids["byoc.secure_trunk EE"]
         key = ("job_templates", ids[want["name"]])
         assert awx.surveys[key] == data["byoc_awx_survey"]
+        sent_vars = jt.get("extra_vars") or {}  # awx.awx sends them as JSON text
+        assert (json.loads(sent_vars) if isinstance(sent_vars, str) else sent_vars) == want.get("extra_vars", {})
         creds = set(awx.associations[(key, "credentials")])
-        expected = {"sbc1 identity"} if want["job_tags"] == "preflight" else {"sbc1 identity", "SBC SSH", "SBC vault"}
-        assert creds == {ids[name] for name in expected}, want["name"]
+        assert creds == {ids[CREDENTIALS[kind]] for kind in want["credentials"]}, want["name"]
 
 
 def test_loader_creates_everything_then_changes_nothing(awx):
@@ -188,6 +198,25 @@ def test_loader_creates_everything_then_changes_nothing(awx):
     second = _load(awx, credentials=False)
     assert second["changed"] == 0, [w[:2] for w in awx.writes[writes:]]
     _check_job_templates(awx)
+
+
+def test_loader_creates_the_schedules_with_the_trunk_answers_only_when_given(awx):
+    first = _load(awx)
+    assert not _posted(awx, "schedules")  # no survey answers, no schedule that could not launch
+    second = _load(awx, True, "-e", json.dumps({"byoc_awx_trunk": TRUNK}))
+    assert second["changed"] == 1 and second["failures"] == 0, (first, second)
+    ids = {o["name"]: o["id"] for o in awx.objects["job_templates"]}
+    want = _data("job_templates.yml")["byoc_awx_schedules"]
+    sent = {s["name"]: s for s in _posted(awx, "schedules")}
+    assert set(sent) == {s["name"] for s in want}
+    for schedule in want:
+        got = sent[schedule["name"]]
+        assert got["unified_job_template"] == ids[schedule["job_template"]]
+        assert got["rrule"] == schedule["rrule"] and got["enabled"] is True
+        assert got["extra_data"] == TRUNK
+    writes = len(awx.writes)
+    third = _load(awx, True, "-e", json.dumps({"byoc_awx_trunk": TRUNK}))
+    assert third["changed"] == 0, [w[:2] for w in awx.writes[writes:]]
 
 
 def test_loader_refuses_without_an_inventory(awx):

@@ -1,71 +1,20 @@
 """Dry runs a change board can approve (issue 15), on a fresh Debian 12 SBC.
 
-The runs happen once, in order, as an engineer would make them (secure_trunk.yml with the change
-plan callback, molecule's inventory): --check --diff on the fresh host (refused: python3-apt),
-python3-apt installed as the message says, --check --diff again (the plan), the real run, and
---check --diff after convergence. The tests read what each run printed and wrote.
+The runs happen once, in order (conftest.py's ``runs``), as an engineer would make them
+(secure_trunk.yml with the change plan callback, molecule's inventory): --check --diff on the
+fresh host (refused: python3-apt), python3-apt installed as the message says, --check --diff
+again (the plan), the real run, and --check --diff after convergence. The tests read what each run printed and wrote.
 """
 
 import json
-import os
 import re
-import subprocess
-import sys
-import time
 
-import pytest
+from conftest import ROOT, SBC
 
-ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
-SBC = "byoc-dryrun-sbc"
-PLAYBOOK = os.path.join(ROOT, "playbooks", "secure_trunk.yml")
-KEY = os.path.join(ROOT, "lab", "state", "pki", "sbc.key")
-PODMAN = os.environ.get("MOLECULE_PODMAN_EXECUTABLE") or "podman"
+KEY = ROOT + "/lab/state/pki/sbc.key"
 RENDERED = ["tls.cfg.j2", "openssl-groups.cnf.j2", "default-kamailio.j2", "kamailio.cfg.j2",
             "byoc-globals.cfg.j2", "byoc-routes.cfg.j2", "dispatcher.list.j2", "byoc-sources.list.j2",
             "rtpengine.conf.j2"]
-TIMES = {}
-
-
-def _play(name, workdir, *args):
-    reports = os.path.join(workdir, name)
-    os.makedirs(reports, exist_ok=True)
-    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(ROOT, "ansible.cfg"),
-               ANSIBLE_COLLECTIONS_PATH=os.path.join(ROOT, ".collections"),
-               ANSIBLE_CALLBACKS_ENABLED="byoc.secure_trunk.change_plan", ANSIBLE_PIPELINING="true",
-               ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    cmd = [os.path.join(os.path.dirname(sys.executable), "ansible-playbook"),
-           "-i", os.environ["MOLECULE_INVENTORY_FILE"], PLAYBOOK, "--limit", SBC,
-           "-e", "secure_trunk_report_dir=%s" % reports, *args]
-    start = time.monotonic()
-    run = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=1200)
-    TIMES[name] = round(time.monotonic() - start)
-    out = run.stdout + run.stderr
-    with open(os.path.join(workdir, name + ".log"), "w") as handle:
-        handle.write(out)
-    files = {}
-    for entry in os.listdir(reports):
-        with open(os.path.join(reports, entry)) as handle:
-            files[entry] = handle.read()
-    recap = re.search(r"^%s\s*:\s*(.*)$" % re.escape(SBC), out, re.M)
-    counts = dict((k, int(v)) for k, v in re.findall(r"(\w+)=(\d+)", recap.group(1))) if recap else {}
-    return {"rc": run.returncode, "out": out, "files": files, "recap": counts}
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    workdir = str(tmp_path_factory.mktemp("dryrun"))
-    result = {"fresh": _play("fresh", workdir, "--check", "--diff")}
-    # What the preflight message says to do, on the SBC.
-    subprocess.run([PODMAN, "exec", SBC, "sh", "-c",
-                    "DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends python3-apt"],
-                   check=True, capture_output=True, timeout=600)
-    result["plan"] = _play("plan", workdir, "--check", "--diff")
-    result["real"] = _play("real", workdir)
-    result["again"] = _play("again", workdir, "--check", "--diff")
-    print("dryrun wall times (s): %s" % TIMES)
-    with open(os.path.join(workdir, "times.json"), "w") as handle:
-        json.dump(TIMES, handle)
-    return result
 
 
 def _json(run, suffix):
