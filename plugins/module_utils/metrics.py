@@ -19,7 +19,7 @@ import datetime
 import math
 import re
 import time
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Tuple, Union
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import crl as crlmod
 from ansible_collections.byoc.secure_trunk.plugins.module_utils import report
@@ -73,7 +73,7 @@ class MetricsError(SecureTrunkError):
     """Input the formatter cannot turn into metrics (the object, the defect and the fix)."""
 
 
-def escape_label_value(value) -> str:
+def escape_label_value(value: object) -> str:
     """A label value in the text format: backslash, double quote and line feed escaped."""
     return str(value).replace("\\", "\\\\").replace("\"", "\\\"").replace("\n", "\\n")
 
@@ -83,7 +83,7 @@ def escape_help(text: str) -> str:
     return text.replace("\\", "\\\\").replace("\n", "\\n")
 
 
-def format_value(value) -> str:
+def format_value(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     if isinstance(value, int):
@@ -96,7 +96,7 @@ def format_value(value) -> str:
     return str(int(value)) if value.is_integer() and abs(value) < 2 ** 53 else repr(value)
 
 
-def _parse_time(value, what: str) -> datetime.datetime:
+def _parse_time(value: object, what: str) -> datetime.datetime:
     if isinstance(value, datetime.datetime):
         return value if value.tzinfo else value.replace(tzinfo=datetime.timezone.utc)
     try:
@@ -115,7 +115,7 @@ class _Collector:
     def __init__(self) -> None:
         self.samples: Dict[str, List[Tuple[Tuple[Tuple[str, str], ...], object]]] = {name: [] for name in METRICS}
 
-    def add(self, name: str, value, **labels) -> None:
+    def add(self, name: str, value: Any, **labels: Any) -> None:
         names, _unused = METRICS[name]
         if set(labels) != set(names):
             raise ValueError("metric %s takes labels %s, got %s" % (name, names, sorted(labels)))
@@ -143,7 +143,7 @@ def _chain_samples(out: _Collector, sbc: str, validation: str, ep: dict, now: da
                 endpoint=endpoint, subject=item.get("subject") or "", url=item.get("url") or "")
 
 
-def runtime_crls(pem, path: str = "") -> List[dict]:
+def runtime_crls(pem: Union[str, bytes, None], path: str = "") -> List[dict]:
     """The CRLs of a run-time bundle (PEM text): issuer and nextUpdate of each, in the bundle's order,
     and ``url``, where it was read (the bundle and the issuer; the report phase's CRL line shows it)."""
     data = pem.encode("ascii", "replace") if isinstance(pem, str) else (pem or b"")
@@ -163,8 +163,9 @@ def runtime_crls(pem, path: str = "") -> List[dict]:
     return out
 
 
-def collect(results: Sequence, sbc: str, now: Optional[float] = None, sbc_certificate=None,
-            sbc_certificate_path: str = "", runtime_crl_bundle=None, runtime_crl_path: str = "") -> _Collector:
+def collect(results: Sequence, sbc: str, now: Optional[float] = None, sbc_certificate: Union[str, bytes, None] = None,
+            sbc_certificate_path: str = "", runtime_crl_bundle: Union[str, bytes, None] = None,
+            runtime_crl_path: str = "") -> _Collector:
     """Every sample of one SBC's audit. ``now``: the audit time, unix seconds (default: now)."""
     if not isinstance(results, (list, tuple)):
         raise MetricsError("validation results", "are not a list", "pass the labelled tls_validate results")
@@ -223,7 +224,7 @@ def render(collected: _Collector) -> str:
     return "\n".join(lines) + "\n"
 
 
-def metrics_text(results: Sequence, sbc: str, now: Optional[float] = None, **sources) -> str:
+def metrics_text(results: Sequence, sbc: str, now: Optional[float] = None, **sources: Any) -> str:
     """``collect`` then ``render``: the file node_exporter's textfile collector reads."""
     return render(collect(results, sbc, now, **sources))
 
