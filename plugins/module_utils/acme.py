@@ -37,8 +37,8 @@ def directory_check(url: str, directory: Any, lab_ca: bool = False) -> Dict[str,
     named = ("names itself %s" % ", ".join(caa)) if caa else "does not name itself (no meta.caaIdentities)"
     known = ", ".join(sorted(policy.ACME_CAA_IDENTITY_ROOTS))
     return _refuse(
-        where + ": the CA " + named + ", which is not an ACME CA whose root Genesys trusts (R8: "
-        "the SBC certificate must chain to a listed public root); use one that is (" + known + "), "
+        where + ": the CA " + named + ", which is not an ACME CA whose root Genesys trusts (Genesys "
+        "only accepts an SBC certificate that chains to a listed public root); use one that is (" + known + "), "
         "or, in a lab only, name the lab CA's root file (secure_trunk_sbc_ca_src)")
 
 
