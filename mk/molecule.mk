@@ -3,9 +3,10 @@
 #
 #   make lab-images                podman + runc + debootstrap (apt, if missing), base and lab images (cached),
 #                                  one per platform (bookworm = Debian 12, trixie = Debian 13)
-#   make molecule                  molecule test, every scenario (default, include, premises, dryrun); default and
+#   make molecule                  molecule test, every scenario (default, include, premises, dryrun, acme); default and
 #                                  premises once per platform (their SBC on Debian 12, then on Debian 13);
-#                                  dryrun (check mode and the change plan on a fresh SBC) on Debian 12 only
+#                                  dryrun (check mode and the change plan on a fresh SBC) and acme (ACME issuance and
+#                                  renewal of the SBC certificate, Pebble + bind9) on Debian 12 only
 #   make molecule-default          one scenario (on every platform); also molecule-include, molecule-premises
 #   make molecule-default-trixie   one scenario on one platform (also -bookworm; default and premises)
 #   make lab-up                    converge the default lab and leave it running (SBC TLS on 127.0.0.1:5061);
@@ -15,7 +16,7 @@
 #
 # MOLECULE_PLATFORMS=bookworm (or trixie) runs and builds one platform only.
 LAB_ENV := source lab/env.sh &&
-MOLECULE_SCENARIOS ?= default include premises dryrun
+MOLECULE_SCENARIOS ?= default include premises dryrun acme
 MOLECULE_PLATFORMS ?= bookworm trixie
 # Scenarios whose SBC runs on each platform (the lab peers and the include scenario stay on bookworm).
 MOLECULE_PLATFORM_SCENARIOS ?= default premises

@@ -428,6 +428,18 @@ PUBLIC_CAS: Tuple[PublicCA, ...] = (
 )
 
 
+# ACME CAs by the CAA identity their directory publishes (RFC 8555 7.1.1, meta.caaIdentities), and
+# the roots of PUBLIC_CAS their certificates chain to. A preflight hint only (a directory can claim
+# anything): the issued chain is still validated against PUBLIC_CAS by the verifier before it is
+# installed. tests/unit checks every name here is in PUBLIC_CAS.
+ACME_CAA_IDENTITY_ROOTS: Dict[str, Tuple[str, ...]] = {
+    "letsencrypt.org": ("ISRG Root X1", "ISRG Root X2"),
+    "sectigo.com": ("USERTrust RSA Certification Authority", "USERTrust ECC Certification Authority"),
+    "digicert.com": ("DigiCert Global Root CA", "DigiCert Global Root G2", "DigiCert TLS RSA4096 Root G5"),
+    "globalsign.com": ("GlobalSign Root CA - R3", "GlobalSign Root R46"),
+}
+
+
 def accepted_subject_hashes() -> Sequence[str]:
     return sorted({ca.subject_hash for ca in PUBLIC_CAS})
 
