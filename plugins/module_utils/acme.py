@@ -27,7 +27,8 @@ def directory_check(url: str, directory: Any, lab_ca: bool = False) -> Dict[str,
             not isinstance(directory.get(r), str) for r in REQUIRED_RESOURCES):
         return _refuse(where + ": did not answer with an ACME directory (no %s); check the URL "
                        "(it ends in /directory or /dir for most CAs)" % "/".join(REQUIRED_RESOURCES))
-    meta = directory.get("meta") if isinstance(directory.get("meta"), Mapping) else {}
+    found = directory.get("meta")
+    meta: Mapping = found if isinstance(found, Mapping) else {}
     caa = [str(c).lower() for c in (meta.get("caaIdentities") or []) if isinstance(c, str)]
     roots: List[str] = []
     for ident in caa:
