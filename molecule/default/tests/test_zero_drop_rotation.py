@@ -52,13 +52,14 @@ def main_process(sbc):
 
 def peer_connections(sbc):
     """(id, opened at) of Kamailio's TLS connections to the good lab peer (lb01/lb02), opened by its
-    keepalives: a restart closes them (and numbers new ones from 1 again, hence the time)."""
+    keepalives: a restart closes them (and numbers new ones from 1 again, hence the time, which
+    Kamailio 6.0 lists and 5.6 does not)."""
     out = sbc.check_output("kamcmd tls.list")
     found = set()
     for block in re.split(r"\n(?=\s*\{)", out):
         conid, opened = re.search(r"\bid: (\d+)", block), re.search(r"timestamp: ([^\n]+)", block)
-        if conid and opened and GENESYS_ADDRESS in block:
-            found.add((conid.group(1), opened.group(1).strip()))
+        if conid and GENESYS_ADDRESS in block:
+            found.add((conid.group(1), opened.group(1).strip() if opened else ""))
     return found
 
 
@@ -272,7 +273,7 @@ def test_a_refreshed_crl_bundle_is_applied_by_tls_reload(sbc, genesys):
                          % (base64.b64encode(der).decode(), SERVED_CRL, SERVED_CRL, SERVED_CRL))
     run = sbc.run("byoc-crl-refresh")
     result = json.loads(run.stdout)
-    assert run.rc == 0 and result["changed"] and result["applied"] == "reload", result
+    assert run.rc == 0 and result["changed"] and result["applied"] == "reload", result.get("msg", result)
     assert hashlib.sha256(sbc.file("/etc/kamailio/byoc/crl/peer-crls.pem").content).hexdigest() != before
     assert main_process(sbc) == before_pid
     assert connections <= peer_connections(sbc)
