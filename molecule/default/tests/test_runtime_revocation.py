@@ -9,13 +9,13 @@ dispatcher marks lb01/lb02 inactive. Every test puts the lab back as it found it
 
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import tempfile
 
 import pytest
 
+from lab_play import lab_pki
 from lab_sip import dispatcher_flags, wait_for_flags
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -26,12 +26,6 @@ BUNDLE = "/etc/kamailio/byoc/crl/peer-crls.pem"
 SERVED = "/srv/byoc-lab-crl/lab-tls-ca.crl"
 
 
-def _lab_pki():
-    spec = importlib.util.spec_from_file_location("lab_pki", os.path.join(ROOT, "lab", "pki.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def _serve(genesys, der):
     genesys.check_output("echo %s | base64 -d > %s.tmp && mv %s.tmp %s"
@@ -39,7 +33,7 @@ def _serve(genesys, der):
 
 
 def _issuing_ca_crl(revoke=()):
-    lab = _lab_pki()
+    lab = lab_pki()
     with tempfile.TemporaryDirectory() as out:
         lab.write_crls(PKI_DIR, revoke, out=out)
         with open(os.path.join(out, lab.CA_CRL), "rb") as handle:

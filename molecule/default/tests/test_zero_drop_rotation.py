@@ -13,7 +13,6 @@ certificate and never the old one. A changed tls.cfg (the role's handler) and a 
 
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import re
@@ -25,7 +24,7 @@ import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
-from lab_play import run_playbook, write_inventory
+from lab_play import lab_pki, run_playbook, write_inventory
 from lab_sip import wait_for_flags
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -254,17 +253,11 @@ def test_a_changed_tls_cfg_is_applied_by_the_reload_handler(sbc, tmp_path):
     assert connections <= peer_connections(sbc)
 
 
-def _lab_pki():
-    spec = importlib.util.spec_from_file_location("lab_pki", os.path.join(ROOT, "lab", "pki.py"))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 def test_a_refreshed_crl_bundle_is_applied_by_tls_reload(sbc, genesys):
     before_pid, connections = main_process(sbc), peer_connections(sbc)
     before = hashlib.sha256(sbc.file("/etc/kamailio/byoc/crl/peer-crls.pem").content).hexdigest()
-    lab = _lab_pki()
+    lab = lab_pki()
     with tempfile.TemporaryDirectory() as out:  # the issuing CA publishes its next CRL (nothing revoked)
         lab.write_crls(PKI_DIR, out=out)
         with open(os.path.join(out, lab.CA_CRL), "rb") as handle:

@@ -1,10 +1,19 @@
 """Run a scenario's extra plays (its bad inputs, a rotation) against one lab SBC, as molecule reaches it."""
 
+import importlib.util
 import json
 import os
 import subprocess
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..", ".."))
+
+
+def lab_pki():
+    """lab/pki.py as a module: the lab's own CA code writes new CRLs and certificates for a test."""
+    spec = importlib.util.spec_from_file_location("lab_pki", os.path.join(ROOT, "lab", "pki.py"))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def write_inventory(path, group, host, address, group_vars=None):
