@@ -39,6 +39,13 @@ def _tasks(lab, peers, files):
                       "ca_file": lab.root_file},
         "chain_file": {"host": HOST, "chain_file": files["good"], "ca_file": lab.root_file},
         "chain_file_wrong_name": {"host": "other.example.test", "chain_file": files["good"], "ca_file": lab.root_file},
+        # The SBC's key beside its chain (preflight and sbc_identity): the pair, another leaf's key, garbage.
+        "chain_file_key": {"host": HOST, "chain_file": files["good"], "ca_file": lab.root_file,
+                           "private_key_file": files["good_key"]},
+        "chain_file_other_key": {"host": HOST, "chain_file": files["good"], "ca_file": lab.root_file,
+                                 "private_key_file": files["other_key"]},
+        "chain_file_garbled_key": {"host": HOST, "chain_file": files["good"], "ca_file": lab.root_file,
+                                   "private_key_content": "-----BEGIN PRIVATE KEY-----\nnot a key\n"},
         "ip_host": {"host": "127.0.0.1", "port": peers["good"].port, "ca_file": lab.root_file},
         "host_and_endpoints": {"host": HOST, "endpoints": [{"host": HOST}], "ca_file": lab.root_file},
         "no_trust": {"host": HOST, "port": peers["good"].port, "connect_address": "127.0.0.1"},
@@ -75,7 +82,13 @@ def results(tmp_path_factory):
                                           not_after=pki.now() - pki.datetime.timedelta(days=3))),
         }
         from support.servers import closed_port
-        files = {"good": peers["good"].paths["chain"], "out": str(tmp / "results.json"), "closed_port": closed_port()}
+        files = {"good": peers["good"].paths["chain"], "good_key": peers["good"].paths["key"],
+                 "other_key": str(tmp / "other.key"), "out": str(tmp / "results.json"),
+                 "closed_port": closed_port()}
+        # The lab's leaves share one cached key: another leaf's key is a fresh one.
+        other = pki.make_key(fresh=True)
+        (tmp / "other.key").write_bytes(other.private_bytes(
+            pki.serialization.Encoding.PEM, pki.serialization.PrivateFormat.PKCS8, pki.serialization.NoEncryption()))
         playbook = tmp / "play.yml"
         playbook.write_text(json.dumps(_tasks(lab, peers, files)))  # JSON is YAML
         env = dict(os.environ,
@@ -105,6 +118,10 @@ def results(tmp_path_factory):
     ("endpoints", True, "1 defect on 1 of 2 endpoints"),
     ("chain_file", False, "chain for sbc.example.test, chain to byoc lab root CA"),
     ("chain_file_wrong_name", True, "does not name other.example.test"),
+    ("chain_file_key", False, "chain for sbc.example.test, chain to byoc lab root CA"),
+    ("chain_file_other_key", True, "does not match the certificate's public key; install the key the certificate "
+                                   "was issued for"),
+    ("chain_file_garbled_key", True, "private_key_content: is not a readable unencrypted PEM private key"),
     ("ip_host", True, "host 127.0.0.1: is an IP address, and certificates are validated by name (R9)"),
     ("host_and_endpoints", True, "parameters are mutually exclusive: host|endpoints"),
     ("no_trust", True, "trust anchors: none given; give exactly one of ca_file"),
