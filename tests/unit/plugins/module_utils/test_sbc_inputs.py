@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.sbc_inputs import input_errors, source_networks
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.sbc_inputs import edge_list, input_errors, source_networks
 
 GOOD = {
     "kamailio_trunk_tls_advertise": "",
@@ -80,3 +80,23 @@ def test_bad_source_networks_are_refused(value, words):
     with pytest.raises(PolicyError) as err:
         source_networks(value)
     assert words in str(err.value)
+
+
+@pytest.mark.parametrize("value, edges", [
+    (["edge1.example.com", "edge2.example.com"], ["edge1.example.com", "edge2.example.com"]),
+    ("edge1.example.com, edge2.example.com,", ["edge1.example.com", "edge2.example.com"]),  # -e, an AWX text field
+    ([], []),
+])
+def test_edge_list_reads_a_list_or_a_comma_separated_string(value, edges):
+    assert edge_list(value, "secure_trunk_edges", 5061) == {"edges": edges, "errors": []}
+
+
+@pytest.mark.parametrize("value, words", [
+    (["192.0.2.10"], 'secure_trunk_edges ["192.0.2.10"]: not fully qualified host names'),
+    (["edge1.example.com:5061"], "give each Edge's FQDN only, the port is 5061"),
+    (["edge1.example.com\n"], 'secure_trunk_edges ["edge1.example.com\\n"]: not fully qualified host names'),
+    (["edge1.example.com", "EDGE1.Example.com"], "lists an Edge twice; list each once"),
+])
+def test_edge_list_names_each_defect_and_its_fix(value, words):
+    errors = edge_list(value, "secure_trunk_edges", 5061)["errors"]
+    assert len(errors) == 1 and words in errors[0], errors
