@@ -3,7 +3,11 @@
 import pytest
 
 from ansible_collections.byoc.secure_trunk.plugins.module_utils.errors import PolicyError
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.sbc_inputs import edge_list, input_errors, source_networks
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.sbc_inputs import (
+    edge_list,
+    input_errors,
+    source_networks,
+)
 
 GOOD = {
     "kamailio_trunk_tls_advertise": "",
