@@ -188,6 +188,23 @@ def test_check_mode_forced_renewal_reports_the_order_and_changes_nothing(sbc, dn
     assert sbc.check_output("find /etc/kamailio/byoc -type f -exec sha256sum {} + | sort") == before_files
 
 
+def test_check_mode_without_a_certificate_fails_saying_it_cannot_order(sbc, ca):
+    """An SBC with no ACME chain yet: check mode has nothing to check and cannot order one."""
+    chain = "/etc/kamailio/byoc/acme/sbc-fullchain.pem"
+    before, before_orders = installed_serial(sbc), orders(ca)
+    sbc.check_output("mv %s %s.aside" % (chain, chain))
+    try:
+        before_files = sbc.check_output("find /etc/kamailio/byoc -type f -exec sha256sum {} + | sort")
+        run = run_playbook(flags=["--check"])
+        after_files = sbc.check_output("find /etc/kamailio/byoc -type f -exec sha256sum {} + | sort")
+    finally:
+        sbc.check_output("mv %s.aside %s" % (chain, chain))
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "sbc_acme in check mode: the SBC has no ACME certificate yet" in run.stdout, run.stdout[-3000:]
+    assert "check mode cannot order one" in run.stdout
+    assert after_files == before_files and installed_serial(sbc) == before and orders(ca) == before_orders
+
+
 @pytest.mark.parametrize("path", ["pebble-root.pem", "tsig.secret"])
 def test_lab_material_exists(path):
     assert os.path.getsize(os.path.join(ACME, path)) > 0
