@@ -176,7 +176,8 @@ def test_check_mode_forced_renewal_reports_the_order_and_changes_nothing(sbc, dn
     # the truth: the order task reports a change, and the run says what a real run would do
     assert re.search(r"Order a certificate when none is valid[^\n]*\n\s*changed: \[byoc-acme-sbc\]", run.stdout), \
         run.stdout[-4000:]
-    assert "check mode: a real run would order a new certificate for %s" % FQDN in run.stdout, run.stdout[-4000:]
+    assert "check mode: a real run would order a new certificate for %s" % FQDN in " ".join(run.stdout.split()), \
+        run.stdout[-4000:]
     assert sbc_changed(run.stdout) >= 1
     assert "Add the challenge TXT records" not in run.stdout and "Start the challenge responder" not in run.stdout
     # and nothing changed
