@@ -201,7 +201,7 @@ def test_check_mode_without_a_certificate_fails_saying_it_cannot_order(sbc, ca):
     finally:
         sbc.check_output("mv %s.aside %s" % (chain, chain))
     assert run.returncode != 0, run.stdout[-3000:]
-    words = " ".join(run.stdout.split())  # the callback wraps long messages
+    words = " ".join((run.stdout + run.stderr).split())  # failures go to stderr; the callback wraps them
     assert "sbc_acme in check mode: the SBC has no ACME certificate yet" in words, run.stdout[-3000:]
     assert "check mode cannot order one" in words
     assert after_files == before_files and installed_serial(sbc) == before and orders(ca) == before_orders
