@@ -17,13 +17,13 @@ import json
 import os
 import re
 import tempfile
-import time
-import uuid
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes
 
+import lab_held_call
+from lab_held_call import HeldCall, assert_call_survived, main_process, restarts, served_fingerprint
 from lab_play import lab_pki, run_playbook, write_inventory
 from lab_sip import wait_for_flags
 
@@ -31,54 +31,24 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", "..", ".."))
 PKI_DIR = os.path.join(ROOT, "lab", "state", "pki")
 CONVERGE = os.path.join(HERE, "..", "converge.yml")
-LAB_CALL = os.path.join(ROOT, "molecule", "shared", "tests", "lab_call.py")
 PREFIX = os.environ.get("BYOC_LAB_PREFIX", "byoc-default")
 SBC_ADDRESS = os.environ.get("BYOC_LAB_SBC_ADDRESS", "10.89.61.10")
 GENESYS_ADDRESS = "10.89.61.21"  # the good peer (molecule.yml)
 TLS_CFG = "/etc/kamailio/byoc/tls.cfg"
 SERVED_CRL = "/srv/byoc-lab-crl/lab-tls-ca.crl"
-RESTARTS = "/var/lib/byoc-secure-trunk/kamailio-restarts.log"
 
 
-# --- what the SBC runs and serves -----------------------------------------------------------------
-
-def main_process(sbc):
-    """(PID, start time in clock ticks) of Kamailio's main process: a restart changes both."""
-    pid = sbc.check_output("cat /run/kamailio/kamailio.pid").strip()
-    start = sbc.check_output("cut -d' ' -f22 /proc/%s/stat" % pid).strip()
-    return pid, start
-
+# --- what the SBC serves -------------------------------------------------------------------------
 
 def peer_connections(sbc):
-    """(id, opened at) of Kamailio's TLS connections to the good lab peer (lb01/lb02), opened by its
-    keepalives: a restart closes them (and numbers new ones from 1 again, hence the time, which
-    Kamailio 6.0 lists and 5.6 does not)."""
-    out = sbc.check_output("kamcmd tls.list")
-    found = set()
-    for block in re.split(r"\n(?=\s*\{)", out):
-        conid, opened = re.search(r"\bid: (\d+)", block), re.search(r"timestamp: ([^\n]+)", block)
-        if conid and GENESYS_ADDRESS in block:
-            found.add((conid.group(1), opened.group(1).strip() if opened else ""))
-    return found
-
-
-def served_fingerprint(sbc):
-    """SHA-256 fingerprint of the leaf a new TLS 1.2 connection to the listener is served."""
-    out = sbc.check_output(
-        "timeout 10 openssl s_client -connect 127.0.0.1:5061 -tls1_2 -servername sbc.customer.example"
-        " </dev/null 2>/dev/null | openssl x509 -noout -fingerprint -sha256")
-    return out.split("=", 1)[1].strip().replace(":", "").lower()
+    """Kamailio's TLS connections to the good lab peer (lb01/lb02)."""
+    return lab_held_call.peer_connections(sbc, GENESYS_ADDRESS)
 
 
 def file_fingerprint(stem):
     with open(os.path.join(PKI_DIR, stem + ".crt"), "rb") as handle:
         leaf = x509.load_pem_x509_certificates(handle.read())[0]
     return leaf.fingerprint(hashes.SHA256()).hex()
-
-
-def restarts(sbc):
-    log = sbc.file(RESTARTS)
-    return log.content_string.count("\n") if log.exists else 0
 
 
 def tls_apply(sbc):
@@ -107,72 +77,6 @@ def handlers_changed(stdout):
     """The names of the handlers that ran and changed something (ansible-playbook's default output)."""
     found = re.findall(r"RUNNING HANDLER \[[^\]:]*: ([^\]]*)\][^\n]*\n\s*(\w+)", stdout)
     return [name for name, status in found if status == "changed"]
-
-
-# --- a call held up across the rotation -----------------------------------------------------------
-
-def address(host):
-    return host.check_output("hostname -I").split()[0]
-
-
-class HeldCall:
-    """The lab call of test_runtime_hardening, held after its first media until release()."""
-
-    def __init__(self, sbc, genesys):
-        self.sbc, self.genesys, self.tag = sbc, genesys, "rot-" + uuid.uuid4().hex[:8]
-        self.uas, self.uac, self.hold = "/tmp/uas-%s.json" % self.tag, "/tmp/uac-%s.json" % self.tag, \
-            "/tmp/hold-%s" % self.tag
-        for host in (sbc, genesys):
-            host.run("cat > /tmp/lab_call.py <<'EOF'\n%s\nEOF" % open(LAB_CALL).read())
-        genesys.run("(timeout 200 python3 /tmp/lab_call.py uas %s %s hold >/tmp/uas-%s.log 2>&1 &)"
-                    % (self.uas, address(genesys), self.tag))
-        self._wait(genesys, self.uas + ".ready", 5)
-        sbc.run("(timeout 200 python3 /tmp/lab_call.py uac %s %s >/tmp/uac-%s.log 2>&1 &)"
-                % (self.uac, self.hold, self.tag))
-        self._wait(sbc, self.hold + ".up", 30, sbc.run("cat /tmp/uac-%s.log" % self.tag).stdout)
-        self.call_id = sbc.file(self.hold + ".up").content_string.strip()
-
-    @staticmethod
-    def _wait(host, path, timeout, why=""):
-        for _ in range(timeout * 10):
-            if host.file(path).exists:
-                return
-            time.sleep(0.1)
-        raise AssertionError("%s did not appear within %ss %s" % (path, timeout, why))
-
-    def dialog_state(self):
-        """The dialog module's state of this call (4: confirmed), or None when it has none."""
-        out = self.sbc.run("kamcmd dlg.list").stdout
-        for block in out.split("h_entry:"):
-            if self.call_id in block:
-                match = re.search(r"state: (\d+)", block)
-                return int(match.group(1)) if match else None
-        return None
-
-    def mark(self):
-        """From now on the Genesys side counts the media it receives apart."""
-        self.genesys.check_output("touch %s.mark" % self.uas)
-
-    def release(self):
-        """Let the call go on (re-INVITE from the customer, BYE from Genesys); return both sides' JSON."""
-        self.sbc.check_output("touch %s.go" % self.hold)
-        self._wait(self.sbc, self.uac, 60, self.sbc.run("cat /tmp/uac-%s.log" % self.tag).stdout)
-        self._wait(self.genesys, self.uas, 30, self.genesys.run("cat /tmp/uas-%s.log" % self.tag).stdout)
-        return (json.loads(self.sbc.file(self.uac).content_string),
-                json.loads(self.genesys.file(self.uas).content_string))
-
-
-def assert_call_survived(sbc, uac, uas):
-    assert uac["invite"][-1] == 200 and uac["held"], uac
-    assert uac["reinvite"][-1] == 200 and uas["reinvite_received"], (uac, uas)  # customer -> Genesys
-    assert uac["bye_received"] and uas["bye_reply"] == 200, (uac, uas)  # Genesys -> customer
-    for offer in (uas["offer_sdp"], uas["reinvite_sdp"]):
-        assert re.findall(r"a=crypto:\d+ (\S+)", offer) == ["AES_CM_128_HMAC_SHA1_80"], offer
-    after = uas["media_after_mark"]  # media that reached "Genesys" after the rotation: SRTP via rtpengine
-    assert after["packets"] >= 40, after
-    assert after["rtp_v2"] == after["packets"] and after["payload_sizes"] == [160 + 10], after
-    assert not after["plaintext_marker_seen"], after
-    assert all(src.startswith(address(sbc) + ":") for src in after["sources"]), after
 
 
 @pytest.fixture()

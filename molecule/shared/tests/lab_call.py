@@ -9,7 +9,8 @@
 
     python3 lab_call.py uac OUT.json HOLD  the same, but holds the call after the first media: writes
                                        HOLD.up, keeps sending RTP until HOLD.go exists (at most
-                                       HOLD_MAX seconds), then re-INVITEs (the rotation tests)
+                                       HOLD_MAX seconds, or $LAB_CALL_HOLD_MAX), then re-INVITEs
+                                       (the rotation tests)
     python3 lab_call.py uas OUT.json MEDIA_IP HOLD  the same, waiting as long for the re-INVITE;
                                        packets received once OUT.json.mark exists are also counted apart
 
@@ -33,7 +34,8 @@ MARKER = b"BYOC-LAB-PLAINTEXT-"
 PAYLOAD = (MARKER * 9)[:160]
 # A valid SDES key (30 bytes, base64) for the answer; the test never decrypts.
 ANSWER_KEY = "QUJDREVGR0hJSktMTU5PUFFSU1RVVldYWVphYmNk"
-HOLD_MAX = 120  # seconds a held call waits for HOLD.go
+# Seconds a held call waits for HOLD.go: a whole playbook run (the acme scenario's renewal) needs more.
+HOLD_MAX = int(os.environ.get("LAB_CALL_HOLD_MAX", "120"))
 
 
 def parse(data):
