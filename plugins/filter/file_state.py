@@ -22,8 +22,8 @@ options:
     type: raw
     required: true
   mode:
-    description: The file's mode, octal.
-    type: str
+    description: The file's mode, as an octal string (C("0640")) or a number (C(0o640)).
+    type: raw
     required: true
   owner:
     description: The owner's name.
@@ -52,7 +52,7 @@ from ansible_collections.byoc.secure_trunk.plugins.module_utils.files import exp
 
 
 def file_state(content, mode, owner, group):
-    return expected_state(None if content is None else str(content), str(mode), str(owner), str(group))
+    return expected_state(None if content is None else str(content), mode, str(owner), str(group))
 
 
 class FilterModule(object):
