@@ -29,8 +29,10 @@ options:
     required: true
 attributes:
   check_mode:
+    description: Reads the same in check mode.
     support: full
   diff_mode:
+    description: Reads only; there is nothing to show.
     support: none
 """
 
