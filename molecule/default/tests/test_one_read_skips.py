@@ -19,7 +19,8 @@ DRIFTS = [
     ("/etc/kamailio/byoc/peer-ca.pem", "chown root:root {f}", "Install the peer CA that replaces the DigiCert roots"),
     ("/etc/rtpengine/rtpengine.conf", "echo '# drift' >> {f}", "Render the rtpengine configuration"),
     ("/usr/local/sbin/kamailio-tls-prove", "rm -f {f}", "Install the TLS proof script"),
-    ("/etc/kamailio/byoc/byoc-sources.list", "chgrp root {f}", "Install the source allow-lists (reloaded without a restart)"),
+    ("/etc/kamailio/byoc/byoc-sources.list", "chgrp root {f}",
+     "Install the source allow-lists (reloaded without a restart)"),
 ]
 
 
@@ -68,3 +69,23 @@ def test_a_run_without_drift_skips_those_tasks_and_changes_nothing(sbc, tmp_path
     for _, _, task in DRIFTS:
         assert task_status(out, task) == "skipping", task
     assert task_status(out, "Start rtpengine") == "skipping"
+
+
+def test_rtpengine_never_offers_loopback_when_the_sbc_has_no_default_route(sbc, tmp_path):
+    """No interface given and no default route: the run stops before rtpengine's configuration
+    changes, instead of offering 127.0.0.1 (which Genesys cannot send media to)."""
+    conf = "/etc/rtpengine/rtpengine.conf"
+    before = state(sbc, conf)
+    assert "interface = 127.0.0.1" not in sbc.file(conf).content_string
+    route = sbc.check_output("ip -4 route show default").strip()
+    assert route, "the lab SBC has a default route to remove"
+    sbc.check_output("ip -4 route del default")
+    try:
+        inventory = write_inventory(str(tmp_path / "hosts.yml"), "sbcs", PREFIX + "-sbc", SBC_ADDRESS,
+                                    {"byoc_lab_region": "euc2"})
+        run = run_playbook(CONVERGE, inventory, tags="kamailio_trunk_srtp")
+    finally:
+        sbc.check_output("ip -4 route add %s" % route)
+    assert run.returncode != 0, run.stdout[-3000:]
+    assert "has no IPv4 default route, so rtpengine would have no address to offer" in run.stdout, run.stdout[-3000:]
+    assert state(sbc, conf) == before

@@ -8,8 +8,14 @@ import pwd
 
 import pytest
 
-from ansible_collections.byoc.secure_trunk.plugins.filter.file_state import FilterModule, file_state as filter_state
-from ansible_collections.byoc.secure_trunk.plugins.module_utils.files import ABSENT, expected_state, file_state, file_states
+from ansible_collections.byoc.secure_trunk.plugins.filter.file_state import FilterModule
+from ansible_collections.byoc.secure_trunk.plugins.filter.file_state import file_state as filter_state
+from ansible_collections.byoc.secure_trunk.plugins.module_utils.files import (
+    ABSENT,
+    expected_state,
+    file_state,
+    file_states,
+)
 
 OWNER = pwd.getpwuid(os.getuid()).pw_name
 GROUP = grp.getgrgid(os.getgid()).gr_name
