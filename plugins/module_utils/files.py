@@ -11,9 +11,12 @@ and itself to ``apply_attributes`` (duck-typed ``AnsibleModule``).
 from __future__ import annotations
 
 import grp
+import hashlib
 import os
+import pwd
+import stat
 import tempfile
-from typing import Any, Callable, Dict, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, Optional, Tuple, Union
 
 Mover = Callable[[str, str], Any]  # (temporary file, destination): AnsibleModule.atomic_move or os.replace
 
@@ -78,3 +81,58 @@ def apply_attributes(module: Any, path: str, changed: bool) -> bool:
         return changed
     file_args = module.load_file_common_arguments(module.params, path=path)
     return bool(module.set_fs_attributes_if_different(file_args, changed))
+
+
+# --- The state of managed files, read in one step ------------------------------------------------
+# A role reads every file it manages with the file_states module (one task), renders what the run
+# would write on the controller, and skips a task whose file is already exactly that: the same
+# comparison the task would make over the connection, file by file. Both sides are formatted here.
+ABSENT = "absent"
+DIRECTORY = "directory"
+
+
+def _mode_text(mode: Union[int, str]) -> str:
+    """``0640``, ``"640"`` and ``"0640"`` alike as four octal digits."""
+    return "%04o" % (int(mode, 8) if isinstance(mode, str) else mode)
+
+
+def expected_state(content: Optional[Union[str, bytes]], mode: Union[int, str], owner: str, group: str) -> str:
+    """What ``file_state`` of a file holding ``content`` (None: a directory) with these attributes says."""
+    if content is None:
+        kind = DIRECTORY
+    else:
+        kind = hashlib.sha256(content.encode("utf-8") if isinstance(content, str) else content).hexdigest()
+    return "%s %s:%s:%s" % (kind, _mode_text(mode), owner, group)
+
+
+def _name(lookup: Callable[[int], Any], number: int) -> str:
+    try:
+        return str(lookup(number)[0])
+    except KeyError:  # an owner without a name is compared by number
+        return str(number)
+
+
+def file_state(path: str) -> str:
+    """``SHA256 MODE:OWNER:GROUP`` of a regular file, ``directory MODE:OWNER:GROUP`` of a
+    directory, ``absent`` when there is neither (a symlink is read as what it points at)."""
+    try:
+        info = os.stat(path)
+    except FileNotFoundError:
+        return ABSENT
+    if stat.S_ISDIR(info.st_mode):
+        kind = DIRECTORY
+    elif stat.S_ISREG(info.st_mode):
+        digest = hashlib.sha256()
+        with open(path, "rb") as handle:
+            for block in iter(lambda: handle.read(65536), b""):
+                digest.update(block)
+        kind = digest.hexdigest()
+    else:
+        return "other"
+    return "%s %s:%s:%s" % (kind, _mode_text(stat.S_IMODE(info.st_mode)),
+                            _name(pwd.getpwuid, info.st_uid), _name(grp.getgrgid, info.st_gid))
+
+
+def file_states(paths: Iterable[str]) -> Dict[str, str]:
+    """``file_state`` of each path."""
+    return {path: file_state(path) for path in paths}
